@@ -1,0 +1,42 @@
+# Shared helpers of the ops scripts (sourced, not run).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Installs the Debian packages given as arguments when missing: as root through apt,
+# otherwise prints the exact command and stops.
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installation des paquets manquants : ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null
+    apt-get install -y -qq "${missing[@]}" </dev/null >/dev/null
+  else
+    echo "Paquets système manquants : ${missing[*]}" >&2
+    echo "Installez-les puis relancez :" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+ensure_cargo() {
+  if ! command -v cargo >/dev/null; then
+    echo "Rust (cargo) est introuvable. Installez-le avec rustup : https://rustup.rs" >&2
+    exit 1
+  fi
+}
+
+# Server binaries of PostgreSQL (initdb, pg_ctl) with contrib extensions and pg_dump.
+ensure_postgresql() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    ensure_packages postgresql postgresql-contrib
+  fi
+}

@@ -1,0 +1,125 @@
+//! `marelle demo`: the demonstration cities (Corbas and Givors, production and recette),
+//! so a newcomer running `ops/run` sees the whole product at work. Idempotent.
+
+use clap::Args;
+
+use super::{cli_actor, provisioner};
+use crate::platform::config::Config;
+use crate::platform::db::Db;
+use crate::platform::error::AppError;
+use crate::platform::tenancy::provisioning::{CityRequest, CloneRequest, Provisioner};
+use crate::platform::tenancy::{Env, Theme};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Ne prépare que cette ville de démonstration.
+    #[arg(long)]
+    city: Option<String>,
+}
+
+struct DemoCity {
+    slug: &'static str,
+    name: &'static str,
+    primary: &'static str,
+    accent: &'static str,
+    address: &'static [&'static str],
+    phone: &'static str,
+    email: &'static str,
+}
+
+const CITIES: &[DemoCity] = &[
+    DemoCity {
+        slug: "corbas",
+        name: "Corbas",
+        primary: "#17603a",
+        accent: "#8a6d00",
+        address: &["Hôtel de ville", "Place de la Mairie", "69960 Corbas"],
+        phone: "04 72 00 00 01",
+        email: "enfance@corbas.example",
+    },
+    DemoCity {
+        slug: "givors",
+        name: "Givors",
+        primary: "#7d1d3f",
+        accent: "#1f5f7a",
+        address: &["Hôtel de ville", "Place Camille-Vallin", "69700 Givors"],
+        phone: "04 72 00 00 02",
+        email: "enfance@givors.example",
+    },
+];
+
+pub async fn run(_config: &Config, db: &Db, args: DemoArgs) -> anyhow::Result<()> {
+    let actor = cli_actor();
+    let provisioner = provisioner(db, &actor);
+    let chosen: Vec<&DemoCity> = CITIES
+        .iter()
+        .filter(|c| args.city.as_deref().is_none_or(|slug| slug == c.slug))
+        .collect();
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "ville de démonstration inconnue : {}",
+            args.city.unwrap_or_default()
+        );
+    }
+    for city in chosen {
+        ensure_production(&provisioner, city).await?;
+        ensure_recette(&provisioner, city).await?;
+    }
+    Ok(())
+}
+
+async fn exists(provisioner: &Provisioner<'_>, slug: &str) -> anyhow::Result<bool> {
+    match provisioner.load(slug).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound(_)) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn ensure_production(provisioner: &Provisioner<'_>, city: &DemoCity) -> anyhow::Result<()> {
+    if exists(provisioner, city.slug).await? {
+        println!("{} : déjà en place", city.slug);
+        return Ok(());
+    }
+    provisioner
+        .create(CityRequest {
+            slug: city.slug.into(),
+            name: city.name.into(),
+            env: Env::Production,
+            hosts: vec![format!("{}.localhost", city.slug)],
+            theme: Theme {
+                primary: city.primary.into(),
+                accent: city.accent.into(),
+                address: city.address.iter().map(|l| l.to_string()).collect(),
+                phone: city.phone.into(),
+                email: city.email.into(),
+                website: String::new(),
+            },
+        })
+        .await?;
+    println!(
+        "{} : ville créée (http://{}.localhost:8080/)",
+        city.slug, city.slug
+    );
+    Ok(())
+}
+
+/// The recette environment is an anonymised copy of the demo production.
+async fn ensure_recette(provisioner: &Provisioner<'_>, city: &DemoCity) -> anyhow::Result<()> {
+    let slug = format!("{}-recette", city.slug);
+    if exists(provisioner, &slug).await? {
+        println!("{slug} : déjà en place");
+        return Ok(());
+    }
+    provisioner
+        .clone_city(CloneRequest {
+            from: city.slug.into(),
+            to: slug.clone(),
+            hosts: vec![format!("{slug}.localhost")],
+            env: Env::Recette,
+            anonymise: true,
+        })
+        .await?;
+    println!("{slug} : recette anonymisée créée (http://{slug}.localhost:8080/)");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Business areas. Each folder holds the logic and the queries of one area; handlers in
+//! `web/` call them, they never see HTTP.
+
+pub mod blueprint;
+pub mod settings;
+
+pub use blueprint::CITY_BLUEPRINT;

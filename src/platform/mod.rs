@@ -1,0 +1,13 @@
+//! Cross-city machinery. Knows nothing of families or invoices.
+
+pub mod admin_sessions;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod logging;
+pub mod pgcluster;
+pub mod schema;
+pub mod settings;
+pub mod templates;
+pub mod tenancy;

@@ -1,0 +1,331 @@
+//! Paramétrage as versioned data (PLT-04). A city's settings are rows of
+//! `setting_versions`: key, JSON value, `valid_from`, author, comment. A change is a new
+//! row; the value in force on a day is the latest recorded row among those with the
+//! greatest `valid_from` not after that day. Defaults are dated [`DEFAULTS_FROM`] so two
+//! cities provisioned on different days hold identical defaults.
+//!
+//! Export writes one TOML file per section (`portal.toml` for `portal.*` keys) under
+//! `tenants/<slug>/`; import replays the versions a city does not hold yet, in one
+//! transaction, after validating every one of them. Import never deletes history.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+
+use super::error::{AppError, AppResult};
+
+diesel::table! {
+    setting_versions (id) {
+        id -> BigInt,
+        key -> Text,
+        value -> Jsonb,
+        valid_from -> Date,
+        author -> Text,
+        comment -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+/// Date of the default versions written at provisioning.
+pub const DEFAULTS_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(date) => date,
+    None => panic!("valid date"),
+};
+pub const DEFAULTS_AUTHOR: &str = "provisionnement";
+pub const DEFAULTS_COMMENT: &str = "valeur par défaut";
+
+/// One known setting: its key, a French label, its default and its validation.
+pub struct SettingDef {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub default: fn() -> serde_json::Value,
+    /// Returns a French message when the value is not acceptable.
+    pub validate: fn(&serde_json::Value) -> Result<(), String>,
+}
+
+/// The catalogue of settings a city can hold (declared by the domain).
+pub struct Catalogue(pub &'static [SettingDef]);
+
+impl Catalogue {
+    pub fn get(&self, key: &str) -> AppResult<&SettingDef> {
+        self.0
+            .iter()
+            .find(|def| def.key == key)
+            .ok_or_else(|| AppError::invalid(format!("paramètre inconnu « {key} »")))
+    }
+
+    /// Checks a candidate value for `key`.
+    pub fn check(&self, key: &str, value: &serde_json::Value) -> AppResult<()> {
+        let def = self.get(key)?;
+        (def.validate)(value).map_err(|message| {
+            AppError::invalid(format!("paramètre « {key} » ({}) : {message}", def.label))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable)]
+#[diesel(table_name = setting_versions)]
+pub struct Version {
+    pub key: String,
+    pub valid_from: NaiveDate,
+    pub value: serde_json::Value,
+    pub author: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Inserts `versions` as they are (callers validate).
+pub async fn insert_versions(conn: &mut super::db::Conn, versions: &[Version]) -> AppResult<()> {
+    let rows: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            (
+                setting_versions::key.eq(&v.key),
+                setting_versions::value.eq(&v.value),
+                setting_versions::valid_from.eq(v.valid_from),
+                setting_versions::author.eq(&v.author),
+                setting_versions::comment.eq(&v.comment),
+            )
+        })
+        .collect();
+    diesel::insert_into(setting_versions::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The default version of every setting of the catalogue.
+pub fn default_versions(catalogue: &Catalogue) -> Vec<Version> {
+    catalogue
+        .0
+        .iter()
+        .map(|def| Version {
+            key: def.key.to_string(),
+            valid_from: DEFAULTS_FROM,
+            value: (def.default)(),
+            author: DEFAULTS_AUTHOR.to_string(),
+            comment: DEFAULTS_COMMENT.to_string(),
+        })
+        .collect()
+}
+
+/// All versions of the city, in recording order.
+pub async fn all_versions(conn: &mut super::db::Conn) -> AppResult<Vec<Version>> {
+    Ok(setting_versions::table
+        .order((
+            setting_versions::key,
+            setting_versions::valid_from,
+            setting_versions::id,
+        ))
+        .select(Version::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The value of each key in force on `day` (catalogue default when the city holds none).
+pub async fn in_force(
+    conn: &mut super::db::Conn,
+    catalogue: &Catalogue,
+    day: NaiveDate,
+) -> AppResult<BTreeMap<String, serde_json::Value>> {
+    let mut values: BTreeMap<String, serde_json::Value> = catalogue
+        .0
+        .iter()
+        .map(|def| (def.key.to_string(), (def.default)()))
+        .collect();
+    // Versions come ordered by (key, valid_from, recording): the last applicable wins.
+    for version in all_versions(conn).await? {
+        if version.valid_from <= day && values.contains_key(&version.key) {
+            values.insert(version.key, version.value);
+        }
+    }
+    Ok(values)
+}
+
+/// Records a new version after validating it.
+pub async fn record(
+    conn: &mut super::db::Conn,
+    catalogue: &Catalogue,
+    version: Version,
+) -> AppResult<()> {
+    catalogue.check(&version.key, &version.value)?;
+    insert_versions(conn, std::slice::from_ref(&version)).await
+}
+
+/// Export file contents, one per section, keyed by file name.
+pub fn export_files(versions: &[Version], header: &str) -> AppResult<BTreeMap<String, String>> {
+    #[derive(Serialize)]
+    struct File<'a> {
+        versions: Vec<&'a Version>,
+    }
+    let mut sections: BTreeMap<String, Vec<&Version>> = BTreeMap::new();
+    for version in versions {
+        let section = version.key.split('.').next().unwrap_or("general");
+        sections
+            .entry(format!("{section}.toml"))
+            .or_default()
+            .push(version);
+    }
+    sections
+        .into_iter()
+        .map(|(name, versions)| {
+            let body = toml::to_string_pretty(&File { versions }).map_err(AppError::internal)?;
+            Ok((name, format!("# {header}\n\n{body}")))
+        })
+        .collect()
+}
+
+/// Parses export files back into versions, with a French error naming the faulty file.
+pub fn parse_files(files: &BTreeMap<String, String>) -> AppResult<Vec<Version>> {
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        versions: Vec<Version>,
+    }
+    let mut all = Vec::new();
+    for (name, content) in files {
+        let file: File = toml::from_str(content).map_err(|e| {
+            AppError::invalid(format!("fichier de paramétrage {name} illisible : {e}"))
+        })?;
+        all.extend(file.versions);
+    }
+    Ok(all)
+}
+
+/// The versions of `incoming` that `existing` does not hold, after validating them all.
+pub fn versions_to_import(
+    catalogue: &Catalogue,
+    existing: &[Version],
+    incoming: Vec<Version>,
+) -> AppResult<Vec<Version>> {
+    for version in &incoming {
+        catalogue.check(&version.key, &version.value)?;
+    }
+    let mut held: Vec<&Version> = existing.iter().collect();
+    let mut new = Vec::new();
+    for version in incoming {
+        if let Some(pos) = held.iter().position(|v| **v == version) {
+            held.remove(pos);
+        } else {
+            new.push(version);
+        }
+    }
+    Ok(new)
+}
+
+/// Reads every `*.toml` file of `dir`.
+pub fn read_dir(dir: &Path) -> AppResult<BTreeMap<String, String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        AppError::invalid(format!(
+            "dossier de paramétrage {} illisible : {e}",
+            dir.display()
+        ))
+    })?;
+    let mut files = BTreeMap::new();
+    for entry in entries {
+        let path = entry.map_err(AppError::internal)?.path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let content = std::fs::read_to_string(&path).map_err(|e| {
+                AppError::invalid(format!("fichier {} illisible : {e}", path.display()))
+            })?;
+            files.insert(name, content);
+        }
+    }
+    if files.is_empty() {
+        return Err(AppError::invalid(format!(
+            "aucun fichier .toml de paramétrage dans {}",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn version(key: &str, day: (i32, u32, u32), value: serde_json::Value) -> Version {
+        Version {
+            key: key.into(),
+            valid_from: NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap(),
+            value,
+            author: "Agnès Martin".into(),
+            comment: "rentrée".into(),
+        }
+    }
+
+    static DEFS: &[SettingDef] = &[
+        SettingDef {
+            key: "portal.welcome_message",
+            label: "message d'accueil",
+            default: || json!("Bienvenue"),
+            validate: |v| v.as_str().map(|_| ()).ok_or_else(|| "texte attendu".into()),
+        },
+        SettingDef {
+            key: "documents.max_count",
+            label: "nombre maximal de pièces",
+            default: || json!(20),
+            validate: |v| {
+                v.as_u64()
+                    .map(|_| ())
+                    .ok_or_else(|| "nombre entier attendu".into())
+            },
+        },
+    ];
+
+    #[test]
+    fn export_then_parse_gives_back_the_same_versions() {
+        let versions = vec![
+            version("documents.max_count", (2000, 1, 1), json!(20)),
+            version(
+                "portal.welcome_message",
+                (2026, 9, 1),
+                json!("Bonjour « été » à Corbas"),
+            ),
+            version("portal.welcome_message", (2026, 9, 1), json!("Bonjour")),
+        ];
+        let files = export_files(&versions, "Corbas").unwrap();
+        assert_eq!(files.len(), 2, "one file per section");
+        assert!(files["portal.toml"].contains("Bonjour « été » à Corbas"));
+        let mut parsed = parse_files(&files).unwrap();
+        parsed.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(parsed, versions);
+    }
+
+    #[test]
+    fn import_skips_what_is_held_and_validates_everything_first() {
+        let catalogue = Catalogue(DEFS);
+        let held = vec![version("documents.max_count", (2000, 1, 1), json!(20))];
+        let incoming = vec![
+            version("documents.max_count", (2000, 1, 1), json!(20)),
+            version("documents.max_count", (2027, 1, 1), json!(30)),
+        ];
+        let new = versions_to_import(&catalogue, &held, incoming).unwrap();
+        assert_eq!(
+            new,
+            vec![version("documents.max_count", (2027, 1, 1), json!(30))]
+        );
+
+        let bad = vec![
+            version("documents.max_count", (2027, 1, 1), json!(30)),
+            version("documents.max_count", (2027, 2, 1), json!("trente")),
+        ];
+        let error = versions_to_import(&catalogue, &held, bad)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("nombre entier attendu"), "{error}");
+        let unknown = vec![version("inconnu.cle", (2027, 1, 1), json!(1))];
+        assert!(versions_to_import(&catalogue, &held, unknown).is_err());
+    }
+}

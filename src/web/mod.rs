@@ -1,0 +1,105 @@
+//! HTTP: actix handlers only (extract, authorise, call the domain, render).
+//! One process serves every city: the host picks the face (a city's portal,
+//! back-office and API, or the SITIV console on the admin host).
+
+mod admin;
+mod assets;
+mod backoffice;
+mod faces;
+mod flash;
+mod forms;
+mod health;
+mod page;
+mod portal;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, web};
+
+pub use faces::Face;
+
+use crate::platform::config::Config;
+use crate::platform::db::Db;
+use crate::platform::error::AppError;
+use crate::platform::templates::Templates;
+use crate::platform::tenancy::Tenants;
+use crate::platform::tenancy::provisioning::{Blueprint, Provisioner};
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub tenants: Tenants,
+    pub templates: Templates,
+    pub blueprint: &'static dyn Blueprint,
+}
+
+pub type State = web::Data<AppState>;
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
+        Ok(AppState {
+            templates: Templates::new(config.themes_dir.clone())?,
+            tenants: Tenants::new(db.clone()),
+            blueprint: &crate::domain::CITY_BLUEPRINT,
+            config,
+            db,
+        })
+    }
+
+    pub fn provisioner<'a>(&'a self, actor: &'a str) -> Provisioner<'a> {
+        Provisioner {
+            db: &self.db,
+            tenants: Some(&self.tenants),
+            blueprint: self.blueprint,
+            actor,
+        }
+    }
+}
+
+/// The application: every face, every route. Used by `serve` and by the tests.
+pub fn app(
+    state: State,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(forms::query_config())
+        .app_data(forms::path_config())
+        .app_data(forms::json_config())
+        .wrap(actix_web::middleware::from_fn(faces::faces))
+        .route("/healthz", web::get().to(health::healthz))
+        .configure(assets::configure)
+        .service(web::scope("/admin").configure(admin::configure))
+        .service(web::scope("/agent").configure(backoffice::configure))
+        .configure(portal::configure)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::not_found("Cette page n'existe pas."))
+        }))
+}
+
+/// `marelle serve`: listens until interrupted.
+pub async fn serve(config: Config, db: Db) -> anyhow::Result<()> {
+    let bind = config.bind.clone();
+    let workers = match config.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let state = web::Data::new(AppState::new(config, db)?);
+    state.tenants.spawn_listener();
+    tracing::info!(%bind, workers, "Marelle à l'écoute");
+    HttpServer::new(move || app(state.clone()))
+        .workers(workers)
+        .bind(&bind)
+        .map_err(|e| anyhow::anyhow!("impossible d'écouter sur {bind} : {e}"))?
+        .run()
+        .await?;
+    Ok(())
+}
