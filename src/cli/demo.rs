@@ -69,7 +69,7 @@ pub async fn run(_config: &Config, db: &Db, args: DemoArgs) -> anyhow::Result<()
 }
 
 async fn exists(provisioner: &Provisioner<'_>, slug: &str) -> anyhow::Result<bool> {
-    match provisioner.load(slug).await {
+    match provisioner.city(slug).await {
         Ok(_) => Ok(true),
         Err(AppError::NotFound(_)) => Ok(false),
         Err(other) => Err(other.into()),

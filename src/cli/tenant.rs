@@ -203,7 +203,7 @@ pub async fn run(config: &Config, db: &Db, action: TenantAction) -> anyhow::Resu
             );
         }
         TenantAction::ExportSettings { slug, to } => {
-            let city = provisioner.load(&slug).await?;
+            let city = provisioner.city(&slug).await?;
             let versions = db
                 .run(city.scope(&actor), |conn| {
                     Box::pin(async move { settings::all_versions(conn).await })
@@ -227,7 +227,7 @@ pub async fn run(config: &Config, db: &Db, action: TenantAction) -> anyhow::Resu
             );
         }
         TenantAction::ImportSettings { slug, from } => {
-            let city = provisioner.load(&slug).await?;
+            let city = provisioner.city(&slug).await?;
             let incoming = settings::parse_files(&settings::read_dir(&from)?)?;
             let total = incoming.len();
             let added = db

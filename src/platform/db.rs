@@ -58,12 +58,27 @@ pub struct Db {
     url: String,
 }
 
+/// What the pool does to a connection before lending it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recycle {
+    /// Production: `RESET ALL` undoes any session-level setting a careless query left.
+    ResetSession,
+    /// Lend as is: lets tests prove the transaction helper is safe on its own.
+    AsIs,
+}
+
 impl Db {
     pub fn connect(url: &str, size: usize) -> anyhow::Result<Db> {
+        Self::connect_with(url, size, Recycle::ResetSession)
+    }
+
+    pub fn connect_with(url: &str, size: usize, recycle: Recycle) -> anyhow::Result<Db> {
         let mut config = ManagerConfig::default();
-        // Recycling happens at the next checkout: undo any session-level setting a
-        // careless query may have left (search_path included) before lending it again.
-        config.recycling_method = RecyclingMethod::CustomQuery("RESET ALL".into());
+        // Recycling happens at the next checkout, before the connection is lent again.
+        config.recycling_method = match recycle {
+            Recycle::ResetSession => RecyclingMethod::CustomQuery("RESET ALL".into()),
+            Recycle::AsIs => RecyclingMethod::Fast,
+        };
         let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(size)
@@ -104,6 +119,14 @@ impl Db {
             work(conn).await
         })
         .await
+    }
+
+    /// A pooled connection outside any scope: its search_path is the role's empty
+    /// default. Only for diagnostics and the tests proving unscoped queries fail.
+    pub async fn unscoped(
+        &self,
+    ) -> AppResult<diesel_async::pooled_connection::deadpool::Object<Conn>> {
+        Ok(self.pool.get().await?)
     }
 
     /// Checks the database answers (for `/healthz`).

@@ -71,11 +71,52 @@ impl Catalogue {
 #[diesel(table_name = setting_versions)]
 pub struct Version {
     pub key: String,
+    #[serde(with = "toml_date")]
     pub valid_from: NaiveDate,
     pub value: serde_json::Value,
     pub author: String,
     #[serde(default)]
     pub comment: String,
+}
+
+/// Dates in the exported files are TOML dates (`valid_from = 2026-09-01`); quoted
+/// strings are accepted too, for hand-written files.
+mod toml_date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use toml::value::{Date, Datetime};
+
+    pub fn serialize<S: Serializer>(day: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        let date = Date {
+            year: u16::try_from(day.year()).map_err(serde::ser::Error::custom)?,
+            month: day.month() as u8,
+            day: day.day() as u8,
+        };
+        serde::Serialize::serialize(
+            &Datetime {
+                date: Some(date),
+                time: None,
+                offset: None,
+            },
+            serializer,
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Date(Datetime),
+            Text(String),
+        }
+        let text = match Raw::deserialize(deserializer)? {
+            Raw::Date(datetime) => datetime.to_string(),
+            Raw::Text(text) => text,
+        };
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+            serde::de::Error::custom(format!("date invalide « {text} » : AAAA-MM-JJ attendu"))
+        })
+    }
 }
 
 /// Inserts `versions` as they are (callers validate).

@@ -139,7 +139,14 @@ fn page_for_error(
     {
         return response;
     }
-    if status == StatusCode::UNAUTHORIZED {
+    let message = response
+        .response()
+        .extensions()
+        .get::<ErrorMessage>()
+        .map(|m| m.0.clone());
+    // A page that needs a signed-in user sends the browser to the face's sign-in page
+    // (a sign-in form answering 401 with its own page is left alone).
+    if status == StatusCode::UNAUTHORIZED && message.is_some() {
         let login = match face {
             Face::Admin => "/admin/connexion",
             _ if path.starts_with("/agent") => "/agent/connexion",
@@ -151,12 +158,16 @@ fn page_for_error(
                 .finish(),
         );
     }
-    let message = response
-        .response()
-        .extensions()
-        .get::<ErrorMessage>()
-        .map(|m| m.0.clone())
-        .unwrap_or_else(|| default_message(status).to_string());
+    // Pages we rendered ourselves with an error status (a form shown again with its
+    // error) stay as they are; only bare errors get the error page.
+    let is_our_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"text/html"));
+    if status == StatusCode::UNAUTHORIZED || (message.is_none() && is_our_page) {
+        return response;
+    }
+    let message = message.unwrap_or_else(|| default_message(status).to_string());
     let title = match status {
         StatusCode::NOT_FOUND => "Page introuvable",
         StatusCode::SERVICE_UNAVAILABLE => "Service suspendu",

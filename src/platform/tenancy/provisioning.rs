@@ -98,7 +98,7 @@ impl Provisioner<'_> {
     pub async fn clone_city(&self, request: CloneRequest) -> AppResult<City> {
         validate_slug(&request.to)?;
         let hosts = normalise_hosts(&request.hosts)?;
-        let source = self.load(&request.from).await?;
+        let source = self.city(&request.from).await?;
         // The copy's structure comes from the migrations: bring the source up to date first.
         migrate_schema(self.db.url(), &source.schema, MigrationSet::Tenant).await?;
         let production_id = (request.env == Env::Recette)
@@ -133,7 +133,7 @@ impl Provisioner<'_> {
     /// Dumps the city's schema to `backups_dir` (verified readable, with a SHA-256
     /// checksum beside it), then drops the schema and its registry entry.
     pub async fn drop_city(&self, slug: &str, backups_dir: &Path) -> AppResult<PathBuf> {
-        let city = self.load(slug).await?;
+        let city = self.city(slug).await?;
         let dump = dump_schema(self.db.url(), &city, backups_dir).await?;
         let schema = city.schema.clone();
         let id = city.id;
@@ -169,7 +169,7 @@ impl Provisioner<'_> {
         Ok(())
     }
 
-    pub async fn load(&self, slug: &str) -> AppResult<City> {
+    pub async fn city(&self, slug: &str) -> AppResult<City> {
         let slug = slug.to_string();
         self.db
             .run(Scope::Platform { actor: self.actor }, move |conn| {
