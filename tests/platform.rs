@@ -29,6 +29,20 @@ async fn set_welcome(db: &Db, city: &marelle::platform::tenancy::City, text: &st
     .expect("record a setting");
 }
 
+/// The portal welcome message in force in a city.
+async fn welcome_of(db: &Db, city: &marelle::platform::tenancy::City) -> Value {
+    db.run(city.scope("test"), |conn| {
+        Box::pin(async move {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let values =
+                settings::in_force(conn, &marelle::domain::settings::CATALOGUE, day).await?;
+            Ok(values["portal.welcome_message"].clone())
+        })
+    })
+    .await
+    .unwrap()
+}
+
 fn tenant_list() -> Vec<Value> {
     let (ok, stdout, stderr) = marelle(&["tenant", "list", "--json"]);
     assert!(ok, "{stderr}");
@@ -336,15 +350,10 @@ async fn a_clone_copies_structure_data_and_history() {
 
     let provisioner = provisioner(&db);
     let copy = provisioner.city(&to).await.unwrap();
-    let (welcome, audited) = db
+    assert_eq!(welcome_of(&db, &copy).await, json!("Bonjour de Chaponnay"));
+    let audited = db
         .run(copy.scope("test"), |conn| {
             Box::pin(async move {
-                let values = settings::in_force(
-                    conn,
-                    &marelle::domain::settings::CATALOGUE,
-                    chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-                )
-                .await?;
                 #[derive(QueryableByName)]
                 struct Count {
                     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -353,12 +362,11 @@ async fn a_clone_copies_structure_data_and_history() {
                 let audited: Count = diesel::sql_query("SELECT count(*) AS n FROM audit_log")
                     .get_result(conn)
                     .await?;
-                Ok((values["portal.welcome_message"].clone(), audited.n))
+                Ok(audited.n)
             })
         })
         .await
         .unwrap();
-    assert_eq!(welcome, json!("Bonjour de Chaponnay"));
     assert!(audited > 0, "the audit trail comes along in a plain copy");
 
     // New rows in the copy get fresh ids past the copied ones.
@@ -830,4 +838,68 @@ async fn the_sitiv_console_creates_suspends_and_copies_cities() {
         .await
         .unwrap();
     assert_eq!(hidden.status(), 404);
+}
+
+#[actix_web::test]
+async fn backup_then_restore_brings_a_city_back_and_refuses_a_corrupt_archive() {
+    let db = test_db(1).await;
+    let city = new_city(&db, "Communay").await;
+    set_welcome(&db, &city, "avant la sauvegarde").await;
+    let dir = std::env::temp_dir().join(unique("backup-"));
+    let dir_arg = dir.to_string_lossy().to_string();
+    let (ok, stdout, stderr) = marelle(&["backup", "--city", &city.slug, "--to", &dir_arg]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sauvegarde vérifiée"), "{stdout}");
+
+    set_welcome(&db, &city, "après la sauvegarde").await;
+    assert_eq!(welcome_of(&db, &city).await, json!("après la sauvegarde"));
+
+    let (ok, stdout, stderr) = marelle(&["restore", "--from", &dir_arg, "--city", &city.slug]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("restauré et vérifié"), "{stdout}");
+    assert_eq!(welcome_of(&db, &city).await, json!("avant la sauvegarde"));
+
+    // One flipped byte: the checksum check refuses before touching anything.
+    let archive = dir.join(format!("{}.dump", city.schema));
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    set_welcome(&db, &city, "après la restauration").await;
+    let (ok, _, stderr) = marelle(&["restore", "--from", &dir_arg, "--city", &city.slug]);
+    assert!(!ok);
+    assert!(stderr.contains("corrompu"), "{stderr}");
+    assert_eq!(
+        welcome_of(&db, &city).await,
+        json!("après la restauration"),
+        "nothing changed"
+    );
+}
+
+#[actix_web::test]
+async fn a_recette_refresh_replaces_it_with_a_new_copy_of_production() {
+    let db = test_db(1).await;
+    let production = new_city(&db, "Simandres").await;
+    set_welcome(&db, &production, "version 1").await;
+    let recette = unique("rec");
+    let host = format!("{recette}.localhost");
+    let (ok, _, stderr) = marelle(&[
+        "tenant",
+        "clone",
+        &production.slug,
+        &recette,
+        "--host",
+        &host,
+    ]);
+    assert!(ok, "{stderr}");
+    set_welcome(&db, &production, "version 2").await;
+    let (ok, stdout, stderr) = marelle(&["tenant", "refresh", &recette, "--anonymise"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("rafraîchie"), "{stdout}");
+    let copy = provisioner(&db).city(&recette).await.unwrap();
+    assert_eq!(copy.hosts, vec![host]);
+    assert_eq!(welcome_of(&db, &copy).await, json!("version 2"));
+    let (ok, _, stderr) = marelle(&["tenant", "refresh", &production.slug]);
+    assert!(!ok, "a production cannot be refreshed");
+    assert!(stderr.contains("n'est pas une recette"), "{stderr}");
 }

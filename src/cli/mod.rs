@@ -1,6 +1,7 @@
 //! The `marelle` command line. Every command reads `MARELLE_DATABASE_URL` (or
 //! `marelle.toml`); without either, the embedded cluster under `var/pg` is used.
 
+mod backup;
 mod demo;
 mod tenant;
 
@@ -49,6 +50,10 @@ enum Command {
         #[command(subcommand)]
         action: tenant::TenantAction,
     },
+    /// Sauvegarde platform et les villes (une archive par schéma, sommes de contrôle).
+    Backup(backup::BackupArgs),
+    /// Restaure depuis une sauvegarde, après vérification, avec contrôle des lignes.
+    Restore(backup::RestoreArgs),
     /// Crée les villes de démonstration et leurs données synthétiques (idempotent).
     Demo(demo::DemoArgs),
 }
@@ -108,6 +113,8 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         }
         Command::Tenant { action } => tenant::run(&config, &db, action).await,
         Command::Demo(args) => demo::run(&config, &db, args).await,
+        Command::Backup(args) => backup::run_backup(&config, &db, args).await,
+        Command::Restore(args) => backup::run_restore(&config, &db, args).await,
         Command::Serve { .. } | Command::Db { .. } => unreachable!("handled in main"),
     }
 }

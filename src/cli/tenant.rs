@@ -53,6 +53,13 @@ pub enum TenantAction {
         #[arg(long, default_value = "recette")]
         env: String,
     },
+    /// Rafraîchit une recette depuis sa production (sauvegarde, suppression, copie).
+    Refresh {
+        slug: String,
+        /// Remplace les données personnelles de la copie.
+        #[arg(long)]
+        anonymise: bool,
+    },
     /// Suspend une ville (ses pages répondent « service suspendu »).
     Suspend { slug: String },
     /// Remet en service une ville suspendue.
@@ -178,6 +185,17 @@ pub async fn run(config: &Config, db: &Db, action: TenantAction) -> anyhow::Resu
                 } else {
                     ""
                 }
+            );
+        }
+        TenantAction::Refresh { slug, anonymise } => {
+            let (city, dump) = provisioner
+                .refresh(&slug, anonymise, &config.backups_dir)
+                .await?;
+            println!(
+                "recette « {} » rafraîchie depuis sa production{} ; ancienne recette sauvegardée : {}",
+                city.slug,
+                if anonymise { " (anonymisée)" } else { "" },
+                dump.display()
             );
         }
         TenantAction::Suspend { slug } => {

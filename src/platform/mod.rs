@@ -1,6 +1,7 @@
 //! Cross-city machinery. Knows nothing of families or invoices.
 
 pub mod admin_sessions;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -16,12 +16,12 @@ use super::anonymise::{self, Rule};
 use super::{City, Env, Status, Tenants, Theme, normalise_host, schema_for, validate_slug};
 use futures_util::future::BoxFuture;
 
+use crate::platform::backup;
 use crate::platform::db::{
     BlockingConn, Conn, Db, MigrationSet, Scope, TENANT_MIGRATIONS, migrate_schema, open_blocking,
     quote_ident, quote_literal, with_search_path,
 };
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::pgcluster::client_program;
 use crate::platform::schema::{cities, city_hosts};
 
 /// What a new city schema holds beyond its migrations, declared by the domain layer.
@@ -156,6 +156,43 @@ impl Provisioner<'_> {
             .await?;
         self.registry_changed();
         Ok(dump)
+    }
+
+    /// Recette refresh: a verified dump of the recette environment, then a fresh copy of
+    /// its production under the same slug and hosts.
+    pub async fn refresh(
+        &self,
+        slug: &str,
+        anonymise: bool,
+        backups_dir: &Path,
+    ) -> AppResult<(City, PathBuf)> {
+        let recette = self.city(slug).await?;
+        let production = self
+            .db
+            .run(Scope::Platform { actor: self.actor }, |conn| {
+                Box::pin(async move { super::list_cities(conn).await })
+            })
+            .await?
+            .into_iter()
+            .find(|(city, _)| city.slug == recette.slug)
+            .and_then(|(_, production)| production)
+            .filter(|_| recette.env == Env::Recette)
+            .ok_or_else(|| {
+                AppError::invalid(format!(
+                    "« {slug} » n'est pas une recette rattachée à une production : rien à rafraîchir"
+                ))
+            })?;
+        let dump = self.drop_city(slug, backups_dir).await?;
+        let city = self
+            .clone_city(CloneRequest {
+                from: production,
+                to: recette.slug.clone(),
+                hosts: recette.hosts.clone(),
+                env: Env::Recette,
+                anonymise,
+            })
+            .await?;
+        Ok((city, dump))
     }
 
     pub async fn set_status(&self, slug: &str, status: Status) -> AppResult<()> {
@@ -412,51 +449,21 @@ fn parents_first(mut tables: Vec<String>, dependencies: &[(String, String)]) -> 
     ordered
 }
 
-/// `pg_dump` of one schema in custom format, checked with `pg_restore --list`, with its
-/// SHA-256 in a `.sha256` file beside it.
+/// A verified `pg_dump` of the city's schema in `dir`, with its SHA-256 in a `.sha256`
+/// file beside it.
 pub async fn dump_schema(url: &str, city: &City, dir: &Path) -> AppResult<PathBuf> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("création de {}", dir.display()))
         .map_err(AppError::internal)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let path = dir.join(format!("{}-{stamp}.dump", city.slug));
-    let output = tokio::process::Command::new(client_program("pg_dump"))
-        .args(["--format=custom", "--no-owner", "--schema"])
-        .arg(&city.schema)
-        .arg("--file")
-        .arg(&path)
-        .arg(format!("--dbname={url}"))
-        .output()
-        .await
-        .context("lancement de pg_dump")
-        .map_err(AppError::internal)?;
-    if !output.status.success() {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "pg_dump a échoué : {}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    let listing = tokio::process::Command::new(client_program("pg_restore"))
-        .arg("--list")
-        .arg(&path)
-        .output()
-        .await
-        .context("lancement de pg_restore")
-        .map_err(AppError::internal)?;
-    if !listing.status.success() {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "la sauvegarde {} est illisible ; la ville n'a pas été supprimée",
-            path.display()
-        )));
-    }
-    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
-    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    backup::pg_dump(url, &city.schema, &path).await?;
+    let digest = backup::sha256_of(&path)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    tokio::fs::write(
+    std::fs::write(
         path.with_extension("dump.sha256"),
         format!("{digest}  {name}\n"),
     )
-    .await
     .map_err(AppError::internal)?;
     Ok(path)
 }
