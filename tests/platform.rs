@@ -659,7 +659,7 @@ async fn a_suspended_city_answers_a_french_503_until_resumed() {
 #[actix_web::test]
 async fn a_change_made_by_another_process_reaches_the_server_through_notify() {
     let app = TestApp::spawn().await;
-    app.state.tenants.spawn_listener();
+    app.state.spawn_invalidation_listener();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let client = app.client();
     assert_eq!(

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod notify;
 pub mod pgcluster;
 pub mod schema;
 pub mod settings;

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use diesel::{ExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper};
@@ -174,18 +175,79 @@ pub async fn in_force(
     catalogue: &Catalogue,
     day: NaiveDate,
 ) -> AppResult<BTreeMap<String, serde_json::Value>> {
+    Ok(in_force_from(&all_versions(conn).await?, catalogue, day))
+}
+
+/// [`in_force`] over versions already loaded, ordered by (key, valid_from, recording).
+pub fn in_force_from(
+    versions: &[Version],
+    catalogue: &Catalogue,
+    day: NaiveDate,
+) -> BTreeMap<String, serde_json::Value> {
     let mut values: BTreeMap<String, serde_json::Value> = catalogue
         .0
         .iter()
         .map(|def| (def.key.to_string(), (def.default)()))
         .collect();
-    // Versions come ordered by (key, valid_from, recording): the last applicable wins.
-    for version in all_versions(conn).await? {
+    // The last applicable version of each key wins.
+    for version in versions {
         if version.valid_from <= day && values.contains_key(&version.key) {
-            values.insert(version.key, version.value);
+            values.insert(version.key.clone(), version.value.clone());
         }
     }
-    Ok(values)
+    values
+}
+
+/// Every city's settings history, kept in memory: pages read settings without a query.
+/// A change anywhere fires `NOTIFY marelle_settings, '<schema>'` (trigger), which drops
+/// that city's entry in every server; a short time-to-live covers a missed notification.
+#[derive(Clone)]
+pub struct SettingsCache {
+    versions: moka::future::Cache<String, Arc<Vec<Version>>>,
+}
+
+impl Default for SettingsCache {
+    fn default() -> Self {
+        SettingsCache {
+            versions: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
+        }
+    }
+}
+
+impl SettingsCache {
+    /// The settings in force on `day` in `city`.
+    pub async fn in_force(
+        &self,
+        db: &super::db::Db,
+        city: &super::tenancy::City,
+        catalogue: &Catalogue,
+        day: NaiveDate,
+    ) -> AppResult<BTreeMap<String, serde_json::Value>> {
+        let loaded = self
+            .versions
+            .try_get_with(city.schema.clone(), async {
+                db.run(city.scope("system"), |conn| {
+                    Box::pin(async move { all_versions(conn).await })
+                })
+                .await
+                .map(Arc::new)
+            })
+            .await
+            .map_err(|e: Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}")))?;
+        Ok(in_force_from(&loaded, catalogue, day))
+    }
+
+    /// Forgets the settings of the city environment stored in `schema`.
+    pub async fn invalidate(&self, schema: &str) {
+        self.versions.invalidate(schema).await;
+    }
+
+    pub fn invalidate_all(&self) {
+        self.versions.invalidate_all();
+    }
 }
 
 /// Records a new version after validating it.

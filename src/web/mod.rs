@@ -21,6 +21,7 @@ pub use faces::Face;
 use crate::platform::config::Config;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
+use crate::platform::settings::SettingsCache;
 use crate::platform::templates::Templates;
 use crate::platform::tenancy::Tenants;
 use crate::platform::tenancy::provisioning::{Blueprint, Provisioner};
@@ -31,6 +32,7 @@ pub struct AppState {
     pub db: Db,
     pub tenants: Tenants,
     pub templates: Templates,
+    pub settings: SettingsCache,
     pub blueprint: &'static dyn Blueprint,
 }
 
@@ -41,10 +43,20 @@ impl AppState {
         Ok(AppState {
             templates: Templates::new(config.themes_dir.clone())?,
             tenants: Tenants::new(db.clone()),
+            settings: SettingsCache::default(),
             blueprint: &crate::domain::CITY_BLUEPRINT,
             config,
             db,
         })
+    }
+
+    /// Keeps the caches of this process in step with changes made anywhere.
+    pub fn spawn_invalidation_listener(&self) {
+        crate::platform::notify::spawn_listener(
+            self.db.url().to_string(),
+            self.tenants.clone(),
+            self.settings.clone(),
+        );
     }
 
     pub fn provisioner<'a>(&'a self, actor: &'a str) -> Provisioner<'a> {
@@ -93,7 +105,7 @@ pub async fn serve(config: Config, db: Db) -> anyhow::Result<()> {
         n => n,
     };
     let state = web::Data::new(AppState::new(config, db)?);
-    state.tenants.spawn_listener();
+    state.spawn_invalidation_listener();
     tracing::info!(%bind, workers, "Marelle à l'écoute");
     HttpServer::new(move || app(state.clone()))
         .workers(workers)

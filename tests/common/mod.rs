@@ -132,6 +132,7 @@ impl TestApp {
         let mut config = test_config(db.url());
         config.pool_size = pool_size;
         let state = web::Data::new(AppState::new(config, db).expect("state"));
+        state.spawn_invalidation_listener();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app_state = state.clone();

@@ -66,3 +66,12 @@ CREATE INDEX setting_versions_key ON setting_versions (key, valid_from DESC, id 
 SELECT enable_audit('setting_versions');
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON setting_versions
     FOR EACH ROW EXECUTE FUNCTION forbid_change();
+
+-- Servers cache the settings in force; tell them when a city's settings change.
+CREATE FUNCTION notify_settings() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('marelle_settings', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER notify AFTER INSERT ON setting_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_settings();

@@ -1,12 +1,11 @@
 //! Host → city resolution, cached with moka. Any registry change (from this process, the
-//! CLI or another node) fires `NOTIFY marelle_registry`; every server listens and drops
-//! its cache. A short time-to-live covers a missed notification while reconnecting.
+//! CLI or another node) fires `NOTIFY marelle_registry`; every server listens (see
+//! `platform::notify`) and drops its cache. A short time-to-live covers a missed
+//! notification while reconnecting.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
 use moka::future::Cache;
 
 use super::City;
@@ -51,34 +50,5 @@ impl Tenants {
     /// processes learn it through the notification).
     pub fn invalidate(&self) {
         self.by_host.invalidate_all();
-    }
-
-    /// Listens for registry notifications until the process ends, reconnecting on failure.
-    pub fn spawn_listener(&self) {
-        let tenants = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = tenants.listen().await {
-                    tracing::warn!(%error, "registry listener disconnected; retrying");
-                }
-                tenants.invalidate();
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        });
-    }
-
-    async fn listen(&self) -> anyhow::Result<()> {
-        let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
-        diesel::sql_query("LISTEN marelle_registry")
-            .execute(&mut conn)
-            .await?;
-        // Changes made while we were not listening are unknown: start afresh.
-        self.invalidate();
-        let mut notifications = std::pin::pin!(conn.notifications_stream());
-        while let Some(notification) = notifications.next().await {
-            notification?;
-            self.invalidate();
-        }
-        anyhow::bail!("notification stream closed")
     }
 }

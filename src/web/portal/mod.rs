@@ -17,12 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn home(state: State, CurrentCity(city): CurrentCity) -> AppResult<HttpResponse> {
-    let today = clock::today();
     let texts = state
-        .db
-        .run(city.scope("visiteur"), move |conn| {
-            Box::pin(async move { settings::in_force(conn, today).await })
-        })
+        .settings
+        .in_force(&state.db, &city, &settings::CATALOGUE, clock::today())
         .await?;
     let layout = Layout::new("Accueil", FaceKind::Portal, Some(&city)).nav(NAV, "/");
     html(

@@ -1,0 +1,324 @@
+//! The pages in a real browser: headless Chromium driven by `tests/browser/check-pages.mjs`
+//! (playwright-core + axe-core) checks each page against WCAG 2.1 A/AA (axe) and the RGAA
+//! basics (lang, title, one h1, skip link reached first by Tab, labelled fields, no
+//! horizontal scrolling at 375 and 1280 px, no JS/console error, no failed asset).
+//!
+//! Needs `npm ci --prefix tests/browser` (node_modules) and Debian's chromium; a missing
+//! piece fails the test with the command to run, it never passes silently.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use marelle::platform::tenancy::provisioning::{CityRequest, CloneRequest};
+use marelle::platform::tenancy::{City, Env, Theme};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+/// Longest a whole browser run may take before the test gives up on it.
+const RUN_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn browser_dir() -> PathBuf {
+    repo_path("tests/browser")
+}
+
+/// Everything the runner needs, or a panic saying how to get it.
+fn preflight() {
+    let modules = browser_dir().join("node_modules");
+    for needed in ["playwright-core/package.json", "axe-core/axe.min.js"] {
+        assert!(
+            modules.join(needed).exists(),
+            "tests navigateur : {} est absent. Installez les dépendances avec :\n    \
+             npm ci --prefix tests/browser\n(Node.js et npm : apt-get install nodejs npm)",
+            modules.join(needed).display()
+        );
+    }
+    let chromium = std::env::var("MARELLE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "tests navigateur : Chromium introuvable ({chromium}). Installez-le avec :\n    \
+         apt-get install chromium\n(ou indiquez un autre binaire dans MARELLE_CHROMIUM)"
+    );
+}
+
+/// Runs check-pages.mjs on `spec`; returns its JSON report, or panics with its summary
+/// (every violation: rule, impact, selector, page) when a page fails a check.
+async fn check_pages(spec: Value) -> Value {
+    preflight();
+    let report_path = std::env::temp_dir().join(format!("{}.json", unique("marelle-browser-")));
+    let node = std::env::var("MARELLE_NODE").unwrap_or_else(|_| "node".into());
+    let mut child = tokio::process::Command::new(&node)
+        .arg(browser_dir().join("check-pages.mjs"))
+        .arg("-")
+        .arg("--report")
+        .arg(&report_path)
+        .current_dir(repo_path(""))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("tests navigateur : impossible de lancer « {node} » ({e}) ; apt-get install nodejs npm")
+        });
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(spec.to_string().as_bytes())
+        .await
+        .expect("write the spec");
+    drop(stdin);
+    let output = tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("check-pages.mjs n'a pas fini en {RUN_TIMEOUT:?}"))
+        .expect("check-pages.mjs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report = std::fs::read_to_string(&report_path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+    let Some(report) = report else {
+        panic!(
+            "check-pages.mjs a échoué sans rapport (code {:?}) :\n{stderr}\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    };
+    print_timings(&report);
+    assert!(
+        output.status.success() && report["ok"] == true,
+        "des pages ne passent pas les contrôles d'accessibilité (code {:?}) ; rapport complet : {}\n\n{stderr}",
+        output.status.code(),
+        report_path.display()
+    );
+    let _ = std::fs::remove_file(&report_path);
+    report
+}
+
+/// One line per page (visible with `--no-capture`, or with the output of a failure).
+fn print_timings(report: &Value) {
+    println!(
+        "Chromium {} / axe-core {} : {} ms",
+        report["chromium"].as_str().unwrap_or("?"),
+        report["axe"].as_str().unwrap_or("?"),
+        report["durationMs"]
+    );
+    for page in report["pages"].as_array().into_iter().flatten() {
+        let review = page["needsReview"].as_array().map_or(0, Vec::len);
+        println!(
+            "  {} ms  {}  {}{}",
+            page["durationMs"],
+            page["name"].as_str().unwrap_or("?"),
+            page["phasesMs"],
+            if review > 0 {
+                format!("  ({review} point(s) qu'axe n'a pas pu trancher, voir needsReview)")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// A page to check, by name and URL.
+fn page(name: &str, url: String) -> Value {
+    json!({ "name": name, "url": url })
+}
+
+/// `page` with more fields (status, steps, expect, screenshot...).
+fn page_with(name: &str, url: String, extra: Value) -> Value {
+    let mut p = page(name, url);
+    if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+        p.extend(extra.clone());
+    }
+    p
+}
+
+fn spec(pages: Vec<Value>) -> Value {
+    json!({ "pages": pages })
+}
+
+/// `#2b4c7e` -> `rgb(43, 76, 126)`, as getComputedStyle writes it.
+fn css_rgb(hex: &str) -> String {
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("#rrggbb");
+    format!("rgb({}, {}, {})", channel(1), channel(3), channel(5))
+}
+
+/// A city of its own with a non-default theme, so that its colours can only come from /theme.css.
+async fn themed_city(app: &TestApp, theme: Theme) -> City {
+    let slug = unique("t");
+    let city = provisioner(app.db())
+        .create(CityRequest {
+            slug: slug.clone(),
+            name: "Saint-Thème-sur-Test".into(),
+            env: Env::Production,
+            hosts: vec![format!("{slug}.test.localhost")],
+            theme,
+        })
+        .await
+        .expect("provision a themed city");
+    app.state.tenants.invalidate();
+    city
+}
+
+#[actix_web::test]
+async fn portal_home_and_not_found_page_are_accessible() {
+    let app = TestApp::spawn().await;
+    check_pages(spec(vec![
+        page_with(
+            "portail : accueil",
+            app.city_url(&app.city, "/"),
+            json!({ "expect": [{ "selector": "h1", "text": "Portail famille" }] }),
+        ),
+        page_with(
+            "portail : page introuvable",
+            app.city_url(&app.city, "/cette-page-n-existe-pas"),
+            json!({ "status": 404, "expect": [{ "selector": "h1", "text": "Page introuvable" }] }),
+        ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn unknown_host_page_is_accessible() {
+    let app = TestApp::spawn().await;
+    let host = format!("{}.test.localhost", unique("inconnue"));
+    check_pages(spec(vec![page_with(
+        "adresse inconnue",
+        app.url(&host, "/"),
+        json!({ "status": 404, "expect": [{ "selector": "main", "text": "Aucune ville" }] }),
+    )]))
+    .await;
+}
+
+#[actix_web::test]
+async fn backoffice_login_page_is_accessible() {
+    let app = TestApp::spawn().await;
+    check_pages(spec(vec![page_with(
+        "espace agents : connexion",
+        app.city_url(&app.city, "/agent/"),
+        json!({ "expect": [{ "selector": "h1", "text": "Espace agents" }] }),
+    )]))
+    .await;
+}
+
+#[actix_web::test]
+async fn console_login_and_city_list_are_accessible() {
+    let app = TestApp::spawn().await;
+    let login = app.admin_url("/admin/connexion");
+    check_pages(spec(vec![
+        page_with(
+            "console : connexion",
+            login.clone(),
+            json!({ "expect": [{ "selector": "h1", "text": "Console SITIV" }] }),
+        ),
+        // Signed in through the form itself (CSRF cookie and hidden field included).
+        page_with(
+            "console : liste des villes",
+            login,
+            json!({
+                "steps": [
+                    { "fill": "#password", "value": ADMIN_PASSWORD },
+                    { "click": "main form button[type=submit]", "waitForUrl": app.admin_url("/admin/") },
+                ],
+                "expect": [
+                    { "selector": "h1", "text": "Villes et environnements" },
+                    { "selector": "table", "visible": true, "text": app.city.slug.as_str() },
+                ],
+            }),
+        ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn recette_portal_shows_the_band_and_is_accessible() {
+    let app = TestApp::spawn().await;
+    let to = unique("r");
+    let recette = provisioner(app.db())
+        .clone_city(CloneRequest {
+            from: app.city.slug.clone(),
+            to: to.clone(),
+            hosts: vec![format!("{to}.test.localhost")],
+            env: Env::Recette,
+            anonymise: true,
+        })
+        .await
+        .expect("clone to recette");
+    app.state.tenants.invalidate();
+    let band = json!({ "selector": "text=\"RECETTE\"", "visible": true, "inViewport": true });
+    check_pages(spec(vec![
+        page_with(
+            "recette : accueil du portail",
+            app.city_url(&recette, "/"),
+            json!({ "expect": [band.clone()] }),
+        ),
+        page_with(
+            "recette : connexion des agents",
+            app.city_url(&recette, "/agent/"),
+            json!({ "expect": [band.clone()] }),
+        ),
+        page_with(
+            "production : accueil du portail (sans bandeau)",
+            app.city_url(&app.city, "/"),
+            json!({ "expect": [{ "selector": "text=\"RECETTE\"", "count": 0 }] }),
+        ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn portal_theme_is_applied_at_phone_and_desktop_widths() {
+    let app = TestApp::spawn().await;
+    // Not the default colours: the header can only get them from the city's /theme.css.
+    let theme = Theme {
+        primary: "#1d5e3a".into(),
+        accent: "#8a3b12".into(),
+        address: vec!["1 place de la Mairie".into(), "69999 Saint-Thème".into()],
+        phone: "04 00 00 00 00".into(),
+        email: "enfance@saint-theme.test".into(),
+        ..Theme::default()
+    };
+    assert_ne!(theme.primary, Theme::default().primary);
+    let city = themed_city(&app, theme.clone()).await;
+    let shots = std::env::temp_dir().join(unique("marelle-captures-"));
+    let report = check_pages(json!({
+        "screenshotDir": shots,
+        "pages": [page_with(
+            "portail thémé : accueil",
+            app.city_url(&city, "/"),
+            json!({
+                "screenshot": "portail-accueil",
+                "expect": [
+                    { "selector": "header", "visible": true, "inViewport": true,
+                      "style": { "background-color": css_rgb(&theme.primary) } },
+                    { "selector": "footer", "text": "69999 Saint-Thème" },
+                ],
+            }),
+        )],
+    }))
+    .await;
+    let taken = report["pages"][0]["screenshots"]
+        .as_array()
+        .expect("screenshots")
+        .clone();
+    let widths: Vec<u64> = taken.iter().filter_map(|s| s["width"].as_u64()).collect();
+    assert_eq!(widths, [375, 1280], "{taken:?}");
+    for shot in &taken {
+        let path = PathBuf::from(shot["path"].as_str().expect("path"));
+        let png = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            &png[..8],
+            b"\x89PNG\r\n\x1a\n",
+            "{} is not a PNG",
+            path.display()
+        );
+        let width = u32::from_be_bytes(png[16..20].try_into().expect("IHDR width"));
+        assert_eq!(
+            u64::from(width),
+            shot["width"].as_u64().unwrap(),
+            "{}",
+            path.display()
+        );
+        println!("capture : {}", path.display());
+    }
+}
