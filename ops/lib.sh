@@ -27,6 +27,12 @@ ensure_packages() {
   fi
 }
 
+# Node.js and npm, unless some install (Debian's or NodeSource's) already provides them.
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  ensure_packages nodejs npm
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null; then
     echo "Rust (cargo) est introuvable. Installez-le avec rustup : https://rustup.rs" >&2

@@ -5,6 +5,8 @@
 //!
 //! Needs `npm ci --prefix tests/browser` (node_modules) and Debian's chromium; a missing
 //! piece fails the test with the command to run, it never passes silently.
+//! `MARELLE_TEST_NODE` and `MARELLE_CHROMIUM` override the node and chromium binaries.
+//! Run with `cargo nextest run --test browser --no-capture` to see the timings per page.
 
 mod common;
 
@@ -48,7 +50,7 @@ fn preflight() {
 async fn check_pages(spec: Value) -> Value {
     preflight();
     let report_path = std::env::temp_dir().join(format!("{}.json", unique("marelle-browser-")));
-    let node = std::env::var("MARELLE_NODE").unwrap_or_else(|_| "node".into());
+    let node = std::env::var("MARELLE_TEST_NODE").unwrap_or_else(|_| "node".into());
     let mut child = tokio::process::Command::new(&node)
         .arg(browser_dir().join("check-pages.mjs"))
         .arg("-")
@@ -290,6 +292,9 @@ async fn portal_theme_is_applied_at_phone_and_desktop_widths() {
                 "screenshot": "portail-accueil",
                 "expect": [
                     { "selector": "header", "visible": true, "inViewport": true,
+                      "style": { "background-color": css_rgb(&theme.primary) } },
+                    // The theme also colours Pico's buttons (--pico-primary-background).
+                    { "selector": "main [role=button]", "visible": true,
                       "style": { "background-color": css_rgb(&theme.primary) } },
                     { "selector": "footer", "text": "69999 Saint-Thème" },
                 ],

@@ -232,7 +232,7 @@ pub async fn run(config: &Config, db: &Db, action: TenantAction) -> anyhow::Resu
                  rejouable par `marelle tenant import-settings`.",
                 city.name, city.slug
             );
-            let files = settings::export_files(&versions, &header)?;
+            let files = settings::export_files(&CATALOGUE, &versions, &header)?;
             std::fs::create_dir_all(&to)?;
             for (name, content) in &files {
                 std::fs::write(to.join(name), content)?;

@@ -42,6 +42,35 @@ pub struct Config {
     /// Recette environments send every mail here instead of real people.
     pub recette_mail_catchall: String,
     pub pg: PgConfig,
+    pub smtp: SmtpConfig,
+}
+
+/// The mail relay (the customer's is Alinto).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    /// Relay host; empty disables sending (messages are logged, not sent).
+    pub host: String,
+    pub port: u16,
+    /// `none` (loopback relays only), `starttls` or `tls`.
+    pub tls: String,
+    pub user: String,
+    pub password: String,
+    /// Address of the sender; the display name is the city's.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 25,
+            tls: "starttls".into(),
+            user: String::new(),
+            password: String::new(),
+            from: "ne-pas-repondre@sitiv.invalid".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +103,7 @@ impl Default for Config {
             tenants_dir: "tenants".into(),
             recette_mail_catchall: "recette@sitiv.invalid".into(),
             pg: PgConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }

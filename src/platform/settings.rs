@@ -39,13 +39,66 @@ pub const DEFAULTS_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
 pub const DEFAULTS_AUTHOR: &str = "provisionnement";
 pub const DEFAULTS_COMMENT: &str = "valeur par défaut";
 
-/// One known setting: its key, a French label, its default and its validation.
+/// One known setting: its key, a French label, its type (hence its validation) and its
+/// default.
 pub struct SettingDef {
     pub key: &'static str,
     pub label: &'static str,
-    pub default: fn() -> serde_json::Value,
-    /// Returns a French message when the value is not acceptable.
-    pub validate: fn(&serde_json::Value) -> Result<(), String>,
+    pub kind: SettingKind,
+}
+
+/// The type of a setting, with its default.
+#[derive(Clone, Copy, Debug)]
+pub enum SettingKind {
+    /// Text of at most 1,000 characters.
+    Text(&'static str),
+    Flag(bool),
+    /// A whole number within bounds: (default, min, max).
+    Number(i64, i64, i64),
+    /// An http(s) URL, or empty (not configured).
+    Url,
+    /// A secret (client secret): never exported to files; empty by default.
+    Secret,
+}
+
+impl SettingDef {
+    pub fn default_value(&self) -> serde_json::Value {
+        match self.kind {
+            SettingKind::Text(text) => serde_json::Value::from(text),
+            SettingKind::Flag(flag) => serde_json::Value::from(flag),
+            SettingKind::Number(default, _, _) => serde_json::Value::from(default),
+            SettingKind::Url | SettingKind::Secret => serde_json::Value::from(""),
+        }
+    }
+
+    /// A French message when `value` does not fit the setting's type.
+    pub fn validate(&self, value: &serde_json::Value) -> Result<(), String> {
+        match self.kind {
+            SettingKind::Text(_) | SettingKind::Secret => match value.as_str() {
+                Some(text) if text.chars().count() <= 1_000 => Ok(()),
+                Some(_) => Err("texte de 1 000 caractères au plus attendu".into()),
+                None => Err("texte attendu".into()),
+            },
+            SettingKind::Flag(_) => value
+                .as_bool()
+                .map(|_| ())
+                .ok_or_else(|| "oui/non (true ou false) attendu".into()),
+            SettingKind::Number(_, min, max) => match value.as_i64() {
+                Some(n) if (min..=max).contains(&n) => Ok(()),
+                _ => Err(format!("nombre entier entre {min} et {max} attendu")),
+            },
+            SettingKind::Url => match value.as_str() {
+                Some("") => Ok(()),
+                Some(text)
+                    if url::Url::parse(text)
+                        .is_ok_and(|u| matches!(u.scheme(), "http" | "https")) =>
+                {
+                    Ok(())
+                }
+                _ => Err("adresse http(s) attendue".into()),
+            },
+        }
+    }
 }
 
 /// The catalogue of settings a city can hold (declared by the domain).
@@ -60,9 +113,15 @@ impl Catalogue {
     }
 
     /// Checks a candidate value for `key`.
+    pub fn is_secret(&self, key: &str) -> bool {
+        self.0
+            .iter()
+            .any(|def| def.key == key && matches!(def.kind, SettingKind::Secret))
+    }
+
     pub fn check(&self, key: &str, value: &serde_json::Value) -> AppResult<()> {
         let def = self.get(key)?;
-        (def.validate)(value).map_err(|message| {
+        def.validate(value).map_err(|message| {
             AppError::invalid(format!("paramètre « {key} » ({}) : {message}", def.label))
         })
     }
@@ -149,7 +208,7 @@ pub fn default_versions(catalogue: &Catalogue) -> Vec<Version> {
         .map(|def| Version {
             key: def.key.to_string(),
             valid_from: DEFAULTS_FROM,
-            value: (def.default)(),
+            value: def.default_value(),
             author: DEFAULTS_AUTHOR.to_string(),
             comment: DEFAULTS_COMMENT.to_string(),
         })
@@ -187,7 +246,7 @@ pub fn in_force_from(
     let mut values: BTreeMap<String, serde_json::Value> = catalogue
         .0
         .iter()
-        .map(|def| (def.key.to_string(), (def.default)()))
+        .map(|def| (def.key.to_string(), def.default_value()))
         .collect();
     // The last applicable version of each key wins.
     for version in versions {
@@ -260,14 +319,18 @@ pub async fn record(
     insert_versions(conn, std::slice::from_ref(&version)).await
 }
 
-/// Export file contents, one per section, keyed by file name.
-pub fn export_files(versions: &[Version], header: &str) -> AppResult<BTreeMap<String, String>> {
+/// Export file contents, one per section, keyed by file name (secrets left out).
+pub fn export_files(
+    catalogue: &Catalogue,
+    versions: &[Version],
+    header: &str,
+) -> AppResult<BTreeMap<String, String>> {
     #[derive(Serialize)]
     struct File<'a> {
         versions: Vec<&'a Version>,
     }
     let mut sections: BTreeMap<String, Vec<&Version>> = BTreeMap::new();
-    for version in versions {
+    for version in versions.iter().filter(|v| !catalogue.is_secret(&v.key)) {
         let section = version.key.split('.').next().unwrap_or("general");
         sections
             .entry(format!("{section}.toml"))
@@ -372,18 +435,17 @@ mod tests {
         SettingDef {
             key: "portal.welcome_message",
             label: "message d'accueil",
-            default: || json!("Bienvenue"),
-            validate: |v| v.as_str().map(|_| ()).ok_or_else(|| "texte attendu".into()),
+            kind: SettingKind::Text("Bienvenue"),
         },
         SettingDef {
             key: "documents.max_count",
             label: "nombre maximal de pièces",
-            default: || json!(20),
-            validate: |v| {
-                v.as_u64()
-                    .map(|_| ())
-                    .ok_or_else(|| "nombre entier attendu".into())
-            },
+            kind: SettingKind::Number(20, 1, 100),
+        },
+        SettingDef {
+            key: "sso.secret",
+            label: "secret",
+            kind: SettingKind::Secret,
         },
     ];
 
@@ -398,8 +460,10 @@ mod tests {
             ),
             version("portal.welcome_message", (2026, 9, 1), json!("Bonjour")),
         ];
-        let files = export_files(&versions, "Corbas").unwrap();
-        assert_eq!(files.len(), 2, "one file per section");
+        let mut with_secret = versions.clone();
+        with_secret.push(version("sso.secret", (2026, 1, 1), json!("s3cr3t")));
+        let files = export_files(&Catalogue(DEFS), &with_secret, "Corbas").unwrap();
+        assert_eq!(files.len(), 2, "one file per section, secrets left out");
         assert!(files["portal.toml"].contains("Bonjour « été » à Corbas"));
         let mut parsed = parse_files(&files).unwrap();
         parsed.sort_by(|a, b| a.key.cmp(&b.key));
@@ -427,7 +491,10 @@ mod tests {
         let error = versions_to_import(&catalogue, &held, bad)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("nombre entier attendu"), "{error}");
+        assert!(
+            error.contains("nombre entier entre 1 et 100 attendu"),
+            "{error}"
+        );
         let unknown = vec![version("inconnu.cle", (2027, 1, 1), json!(1))];
         assert!(versions_to_import(&catalogue, &held, unknown).is_err());
     }

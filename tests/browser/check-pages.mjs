@@ -48,6 +48,8 @@
 //   requests    aucune requête de ressource en échec (CSS, JS, logo…)
 //   status      statut HTTP du document
 //   expect      assertions de la spec
+// (Une page qui ne se charge pas ou une étape qui échoue est un problème « navigation »,
+// qui ne se désactive pas.)
 //
 // Sortie : le rapport JSON sur stdout (ou --report), un résumé lisible sur stderr.
 // Code de sortie : 0 tout va bien, 1 problèmes trouvés, 2 erreur d'utilisation ou d'infrastructure.
@@ -376,7 +378,7 @@ class PageRun {
       try {
         response = await page.goto(this.ps.url, { waitUntil: 'load', timeout: this.spec.timeoutMs });
       } catch (e) {
-        this.add({ check: 'status', impact: 'critical', target: this.ps.url, message: `la page ne se charge pas : ${e.message.split('\n')[0]}` });
+        this.add({ check: 'navigation', impact: 'critical', target: this.ps.url, message: `la page ne se charge pas : ${e.message.split('\n')[0]}` });
         return;
       }
       if (response && this.status === null) this.status = response.status();
@@ -384,7 +386,7 @@ class PageRun {
       try {
         await this.steps(page);
       } catch (e) {
-        this.add({ check: 'status', impact: 'critical', target: this.ps.url, message: e.message });
+        this.add({ check: 'navigation', impact: 'critical', target: this.ps.url, message: e.message });
         return;
       }
       this.finalUrl = page.url();

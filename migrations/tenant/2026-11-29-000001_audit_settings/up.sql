@@ -9,7 +9,9 @@ CREATE TABLE audit_log (
     user_id    text NOT NULL,
     table_name text NOT NULL,
     row_id     text,
-    op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE')),
+    -- Row changes, and the security events written by the application.
+    op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'LOGIN', 'LOGIN_FAILED',
+                                           'LOGOUT', 'DENIED', 'BREAK_GLASS')),
     before     jsonb,
     after      jsonb
 );
@@ -30,6 +32,15 @@ BEGIN
     IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
     IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
     IF TG_OP = 'UPDATE' AND old_row = new_row THEN RETURN NULL; END IF;
+    -- Secrets never reach the trail, even hashed; a changed one shows as changed.
+    IF TG_OP = 'UPDATE' AND old_row->'password_hash' IS DISTINCT FROM new_row->'password_hash' THEN
+        new_row := new_row || '{"password_hash": "(modifié)"}';
+        old_row := old_row || '{"password_hash": "(ancien)"}';
+    END IF;
+    old_row := old_row - 'token_hash';
+    new_row := new_row - 'token_hash';
+    IF old_row ? 'password_hash' AND old_row->>'password_hash' <> '(ancien)' THEN old_row := old_row - 'password_hash'; END IF;
+    IF new_row ? 'password_hash' AND new_row->>'password_hash' <> '(modifié)' THEN new_row := new_row - 'password_hash'; END IF;
     -- Qualified by the table's own schema, whatever the search_path of the moment.
     EXECUTE format('INSERT INTO %I.audit_log (user_id, table_name, row_id, op, before, after)
                     VALUES ($1, $2, $3, $4, $5, $6)', TG_TABLE_SCHEMA)

@@ -1,44 +1,144 @@
 //! The catalogue of a city's settings: keys, French labels, defaults, validation. The
 //! storage, history and export live in `platform::settings`.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::platform::settings::{Catalogue, SettingDef};
+use crate::platform::settings::{Catalogue, SettingDef, SettingKind};
 
 pub static CATALOGUE: Catalogue = Catalogue(DEFINITIONS);
 
 static DEFINITIONS: &[SettingDef] = &[
-    SettingDef {
-        key: "portal.welcome_message",
-        label: "message d'accueil du portail famille",
-        default: || {
-            json!(
-                "Bienvenue sur votre portail famille : inscriptions, réservations, factures et paiements en ligne."
-            )
-        },
-        validate: short_text,
-    },
-    SettingDef {
-        key: "portal.contact_hours",
-        label: "horaires d'accueil du public",
-        default: || json!("Accueil du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h."),
-        validate: short_text,
-    },
-    SettingDef {
-        key: "mail.sender_name",
-        label: "nom de l'expéditeur des courriels",
-        default: || json!("Service enfance"),
-        validate: short_text,
-    },
+    text(
+        "portal.welcome_message",
+        "message d'accueil du portail famille",
+        "Bienvenue sur votre portail famille : inscriptions, réservations, factures et paiements en ligne.",
+    ),
+    text(
+        "portal.contact_hours",
+        "horaires d'accueil du public",
+        "Accueil du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h.",
+    ),
+    flag(
+        "portal.account_requests_enabled",
+        "demandes de compte en ligne ouvertes",
+        true,
+    ),
+    text(
+        "mail.sender_name",
+        "nom de l'expéditeur des courriels",
+        "Service enfance",
+    ),
+    flag(
+        "security.local_accounts_enabled",
+        "comptes locaux des agents autorisés",
+        true,
+    ),
+    number(
+        "security.session_idle_minutes",
+        "déconnexion après inactivité (minutes)",
+        30,
+        5,
+        480,
+    ),
+    number(
+        "security.session_absolute_hours",
+        "durée maximale d'une session (heures)",
+        10,
+        1,
+        24,
+    ),
+    number(
+        "security.password_min_length",
+        "longueur minimale des mots de passe",
+        12,
+        8,
+        64,
+    ),
+    flag(
+        "sso.agents.enabled",
+        "connexion des agents par le fournisseur d'identité",
+        false,
+    ),
+    text(
+        "sso.agents.label",
+        "libellé du bouton de connexion unique",
+        "Se connecter avec le compte SITIV",
+    ),
+    url(
+        "sso.agents.issuer",
+        "adresse (issuer) du fournisseur d'identité des agents",
+    ),
+    text(
+        "sso.agents.client_id",
+        "identifiant client OpenID Connect des agents",
+        "",
+    ),
+    secret(
+        "sso.agents.client_secret",
+        "secret client OpenID Connect des agents",
+    ),
+    text(
+        "sso.agents.scopes",
+        "portées demandées pour les agents",
+        "openid profile email",
+    ),
+    flag(
+        "sso.agents.auto_create",
+        "création des agents à leur première connexion (sans droits)",
+        false,
+    ),
+    flag(
+        "sso.families.enabled",
+        "connexion des familles par FranceConnect",
+        false,
+    ),
+    url("sso.families.issuer", "adresse (issuer) de FranceConnect"),
+    text(
+        "sso.families.client_id",
+        "identifiant client FranceConnect",
+        "",
+    ),
+    secret("sso.families.client_secret", "secret client FranceConnect"),
+    text(
+        "sso.families.scopes",
+        "portées demandées à FranceConnect",
+        "openid given_name family_name birthdate email",
+    ),
+    text(
+        "sso.families.acr",
+        "niveau d'authentification exigé (acr)",
+        "eidas1",
+    ),
 ];
 
-/// Text of at most 1,000 characters.
-fn short_text(value: &Value) -> Result<(), String> {
-    match value.as_str() {
-        Some(text) if text.chars().count() <= 1_000 => Ok(()),
-        Some(_) => Err("texte de 1 000 caractères au plus attendu".into()),
-        None => Err("texte attendu".into()),
-    }
+const fn def(key: &'static str, label: &'static str, kind: SettingKind) -> SettingDef {
+    SettingDef { key, label, kind }
+}
+
+const fn text(key: &'static str, label: &'static str, default: &'static str) -> SettingDef {
+    def(key, label, SettingKind::Text(default))
+}
+
+const fn flag(key: &'static str, label: &'static str, default: bool) -> SettingDef {
+    def(key, label, SettingKind::Flag(default))
+}
+
+const fn number(
+    key: &'static str,
+    label: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> SettingDef {
+    def(key, label, SettingKind::Number(default, min, max))
+}
+
+const fn url(key: &'static str, label: &'static str) -> SettingDef {
+    def(key, label, SettingKind::Url)
+}
+
+const fn secret(key: &'static str, label: &'static str) -> SettingDef {
+    def(key, label, SettingKind::Secret)
 }
 
 /// Every setting in force on `day` in the current city.

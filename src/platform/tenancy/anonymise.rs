@@ -24,8 +24,12 @@ pub enum Kind {
     Town,
     /// A date of birth (the table has an `id`): moved by 1 to 90 days either way.
     BirthDate,
+    /// A sign-in identifier (the table has an `id`): `<pseudonym>.<id>`, still unique.
+    Login,
     /// Free text, identifiers and encrypted blobs: removed (the column must be nullable).
     Erase,
+    /// Free text in a NOT NULL column: emptied.
+    EmptyText,
     /// JSON documents: replaced by an empty object.
     EmptyJson,
 }
@@ -37,6 +41,89 @@ pub struct Rule {
     pub column: &'static str,
     pub kind: Kind,
 }
+
+/// Personal data of the platform's own tables in every city (identity, settings authors).
+pub const IDENTITY_RULES: &[Rule] = &[
+    Rule {
+        table: "agents",
+        column: "login",
+        kind: Kind::Login,
+    },
+    Rule {
+        table: "agents",
+        column: "display_name",
+        kind: Kind::Name,
+    },
+    Rule {
+        table: "agents",
+        column: "email",
+        kind: Kind::Email,
+    },
+    Rule {
+        table: "agents",
+        column: "oidc_subject",
+        kind: Kind::Erase,
+    },
+    Rule {
+        table: "family_accounts",
+        column: "display_name",
+        kind: Kind::Name,
+    },
+    Rule {
+        table: "family_accounts",
+        column: "email",
+        kind: Kind::Email,
+    },
+    Rule {
+        table: "family_accounts",
+        column: "franceconnect_subject",
+        kind: Kind::Erase,
+    },
+    Rule {
+        table: "account_requests",
+        column: "last_name",
+        kind: Kind::Name,
+    },
+    Rule {
+        table: "account_requests",
+        column: "first_name",
+        kind: Kind::Name,
+    },
+    Rule {
+        table: "account_requests",
+        column: "email",
+        kind: Kind::Email,
+    },
+    Rule {
+        table: "account_requests",
+        column: "phone",
+        kind: Kind::Phone,
+    },
+    Rule {
+        table: "account_requests",
+        column: "message",
+        kind: Kind::EmptyText,
+    },
+    Rule {
+        table: "account_requests",
+        column: "reason",
+        kind: Kind::EmptyText,
+    },
+    Rule {
+        table: "setting_versions",
+        column: "author",
+        kind: Kind::Name,
+    },
+];
+
+/// Tables never copied to another environment: sessions, pending sign-ins and links,
+/// throttling counters. (API clients are copied revoked.)
+pub const NOT_COPIED: &[&str] = &[
+    "sessions",
+    "login_throttle",
+    "oidc_pending",
+    "password_links",
+];
 
 const SYLLABLES: [&str; 32] = [
     "ba", "be", "bo", "da", "de", "do", "fa", "fi", "ga", "lu", "la", "li", "lo", "ma", "me", "mi",
@@ -104,7 +191,9 @@ fn replacement(kind: Kind, column: &str, salt: &str) -> String {
             let h = format!("(('x' || substr(md5({salt} || id::text), 9, 4))::bit(16)::int % 180)");
             format!("{column} + ({h} - 90 + CASE WHEN {h} >= 90 THEN 1 ELSE 0 END)")
         }
+        Kind::Login => format!("lower({}) || '.' || id", pseudonym(3)),
         Kind::Erase => "NULL".to_string(),
+        Kind::EmptyText => "''".to_string(),
         Kind::EmptyJson => "'{}'::jsonb".to_string(),
     }
 }

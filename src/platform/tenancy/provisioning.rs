@@ -120,8 +120,18 @@ impl Provisioner<'_> {
         let city = self
             .in_new_schema(city, production_id, move |conn, city| {
                 copy_rows(conn, &source_schema, &city.schema, anonymised)?;
+                // A copy must not answer to the source's API tokens.
+                conn.batch_execute(
+                    "UPDATE api_clients SET revoked_at = now() WHERE revoked_at IS NULL",
+                )?;
                 if anonymised {
-                    anonymise::run(conn, rules, &city.slug)?;
+                    // One run, one key: a name gets the same pseudonym in every table.
+                    let all: Vec<Rule> = anonymise::IDENTITY_RULES
+                        .iter()
+                        .chain(rules)
+                        .copied()
+                        .collect();
+                    anonymise::run(conn, &all, &city.slug)?;
                 }
                 Ok(())
             })
@@ -366,6 +376,7 @@ fn copy_rows(conn: &mut BlockingConn, from: &str, to: &str, skip_audit: bool) ->
     .into_iter()
     .map(|t| t.name)
     .filter(|name| !(skip_audit && name == "audit_log"))
+    .filter(|name| !anonymise::NOT_COPIED.contains(&name.as_str()))
     .collect();
     let dependencies: Vec<(String, String)> = diesel::sql_query(
         "SELECT child.relname AS child, parent.relname AS parent
@@ -392,15 +403,32 @@ fn copy_rows(conn: &mut BlockingConn, from: &str, to: &str, skip_audit: bool) ->
              INSERT INTO {target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {source};
              ALTER TABLE {target} ENABLE TRIGGER USER;"
         ))?;
-        conn.batch_execute(&format!(
-            "SELECT setval(pg_get_serial_sequence({lit}, a.attname),
-                           coalesce((SELECT max(id) FROM {target}), 0) + 1, false)
-             FROM pg_attribute a
-             WHERE a.attrelid = {lit}::regclass AND a.attidentity <> '' AND a.attname = 'id'",
-            lit = quote_literal(&target),
-        ))?;
+        if has_identity_id(conn, to, &table)? {
+            conn.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence({lit}, 'id'),
+                               coalesce((SELECT max(id) FROM {target}), 0) + 1, false)",
+                lit = quote_literal(&target),
+            ))?;
+        }
     }
     Ok(())
+}
+
+fn has_identity_id(conn: &mut BlockingConn, schema: &str, table: &str) -> AppResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let found = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = 'id' AND a.attidentity <> ''",
+    )
+    .bind::<Text, _>(schema)
+    .bind::<Text, _>(table)
+    .get_result::<Found>(conn)?;
+    Ok(found.n > 0)
 }
 
 /// Stored (non-generated) columns of a table, quoted and comma-separated.

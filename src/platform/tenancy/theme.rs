@@ -64,7 +64,8 @@ impl Theme {
     /// CSS custom properties consumed by the shared stylesheet (Pico + ours).
     pub fn css_variables(&self) -> String {
         format!(
-            ":root {{\n  --marelle-primary: {p};\n  --marelle-accent: {a};\n  \
+            // Pico sets its colours on this selector; ours must be as specific.
+            ":root:not([data-theme=dark]), [data-theme=light] {{\n  --marelle-primary: {p};\n  --marelle-accent: {a};\n  \
              --pico-primary: {p};\n  --pico-primary-background: {p};\n  \
              --pico-primary-border: {p};\n  --pico-primary-underline: {p};\n  \
              --pico-primary-hover: {a};\n  --pico-primary-hover-background: {a};\n  \

@@ -1,0 +1,1 @@
+DROP TABLE platform.login_throttle, platform.break_glass, platform.admins;
