@@ -197,7 +197,7 @@ async fn backoffice_login_page_is_accessible() {
     let app = TestApp::spawn().await;
     check_pages(spec(vec![page_with(
         "espace agents : connexion",
-        app.city_url(&app.city, "/agent/"),
+        app.city_url(&app.city, "/agent/connexion"),
         json!({ "expect": [{ "selector": "h1", "text": "Espace agents" }] }),
     )]))
     .await;
@@ -256,7 +256,7 @@ async fn recette_portal_shows_the_band_and_is_accessible() {
         ),
         page_with(
             "recette : connexion des agents",
-            app.city_url(&recette, "/agent/"),
+            app.city_url(&recette, "/agent/connexion"),
             json!({ "expect": [band.clone()] }),
         ),
         page_with(

@@ -574,7 +574,7 @@ async fn each_city_is_served_in_its_own_theme_and_unknown_hosts_get_french_pages
     assert!(css.contains(&format!("--marelle-primary: {}", app.city.theme.primary)));
 
     let agent = client
-        .get(app.city_url(&app.city, "/agent/"))
+        .get(app.city_url(&app.city, "/agent/connexion"))
         .send()
         .await
         .unwrap();
@@ -718,7 +718,7 @@ async fn the_sitiv_console_creates_suspends_and_copies_cities() {
             .text()
             .await
             .unwrap()
-            .contains("Mot de passe incorrect")
+            .contains("Identifiant ou mot de passe incorrect")
     );
     let forged = client
         .post(app.admin_url("/admin/connexion"))

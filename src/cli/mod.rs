@@ -3,6 +3,7 @@
 
 mod backup;
 mod demo;
+mod identity;
 mod tenant;
 
 use std::path::PathBuf;
@@ -49,6 +50,21 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         action: tenant::TenantAction,
+    },
+    /// Clients de l'API REST d'une ville.
+    ApiClient {
+        #[command(subcommand)]
+        action: identity::ApiClientAction,
+    },
+    /// Agents d'une ville.
+    Agent {
+        #[command(subcommand)]
+        action: identity::AgentAction,
+    },
+    /// Administrateurs SITIV de la console.
+    Admin {
+        #[command(subcommand)]
+        action: identity::AdminAction,
     },
     /// Sauvegarde platform et les villes (une archive par schéma, sommes de contrôle).
     Backup(backup::BackupArgs),
@@ -113,6 +129,9 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         }
         Command::Tenant { action } => tenant::run(&config, &db, action).await,
         Command::Demo(args) => demo::run(&config, &db, args).await,
+        Command::ApiClient { action } => identity::api_client(&db, action).await,
+        Command::Agent { action } => identity::agent(&db, action).await,
+        Command::Admin { action } => identity::admin(&db, action).await,
         Command::Backup(args) => backup::run_backup(&config, &db, args).await,
         Command::Restore(args) => backup::run_restore(&config, &db, args).await,
         Command::Serve { .. } | Command::Db { .. } => unreachable!("handled in main"),

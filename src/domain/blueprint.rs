@@ -25,7 +25,8 @@ impl Blueprint for CityBlueprint {
     ) -> BoxFuture<'c, AppResult<()>> {
         Box::pin(async move {
             let versions = default_versions(&super::settings::CATALOGUE);
-            insert_versions(conn, &versions).await
+            insert_versions(conn, &versions).await?;
+            crate::platform::auth::authz::install_defaults(conn).await
         })
     }
 

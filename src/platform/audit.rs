@@ -73,9 +73,24 @@ pub struct Filter {
     pub user: String,
     pub table: String,
     pub row: String,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    /// Dates as typed in the form (AAAA-MM-JJ), empty for no bound.
+    pub from: String,
+    pub to: String,
     pub page: i64,
+}
+
+fn parse_day(text: &str, what: &str) -> AppResult<Option<NaiveDate>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            super::error::AppError::invalid(format!(
+                "date {what} invalide « {text} » : AAAA-MM-JJ attendu"
+            ))
+        })
 }
 
 #[derive(Debug, Clone, Serialize, Queryable, Selectable)]
@@ -106,10 +121,10 @@ pub async fn search(conn: &mut Conn, filter: &Filter) -> AppResult<(Vec<Entry>, 
     if !filter.row.trim().is_empty() {
         query = query.filter(audit_log::row_id.eq(filter.row.trim().to_string()));
     }
-    if let Some(from) = filter.from {
+    if let Some(from) = parse_day(&filter.from, "de début")? {
         query = query.filter(audit_log::at.ge(paris_midnight(from)));
     }
-    if let Some(to) = filter.to {
+    if let Some(to) = parse_day(&filter.to, "de fin")? {
         query = query.filter(audit_log::at.lt(paris_midnight(to + chrono::Duration::days(1))));
     }
     let mut entries: Vec<Entry> = query

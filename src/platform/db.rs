@@ -29,7 +29,7 @@ pub const EXTENSIONS_SCHEMA: &str = "ext";
 pub enum Scope<'a> {
     /// A city environment: `search_path` = its schema (then the extensions).
     City { schema: &'a str, actor: &'a str },
-    /// Platform tables are always schema-qualified: no city schema is visible.
+    /// The platform schema (registry, SITIV admins): no city schema is visible.
     Platform { actor: &'a str },
 }
 
@@ -37,7 +37,7 @@ impl Scope<'_> {
     fn search_path(&self) -> String {
         match self {
             Scope::City { schema, .. } => format!("{}, {EXTENSIONS_SCHEMA}", quote_ident(schema)),
-            Scope::Platform { .. } => EXTENSIONS_SCHEMA.to_string(),
+            Scope::Platform { .. } => format!("platform, {EXTENSIONS_SCHEMA}"),
         }
     }
 

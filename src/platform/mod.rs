@@ -1,6 +1,7 @@
 //! Cross-city machinery. Knows nothing of families or invoices.
 
 pub mod admin_sessions;
+pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -6,8 +6,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use rust_embed::RustEmbed;
 
-use super::State;
 use super::faces::CurrentCity;
+use super::{Need, Routes, State};
 use crate::platform::error::{AppError, AppResult};
 
 #[derive(RustEmbed)]
@@ -18,10 +18,11 @@ struct Assets;
 #[folder = "themes/default/"]
 struct DefaultTheme;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{path:.*}", web::get().to(asset))
-        .route("/theme.css", web::get().to(theme_css))
-        .route("/logo", web::get().to(logo));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/assets/{path:.*}", Need::Public, asset)
+        .get("/theme.css", Need::Public, theme_css)
+        .get("/logo", Need::Public, logo);
 }
 
 const CACHE_ONE_HOUR: &str = "public, max-age=3600";

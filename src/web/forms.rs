@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::faces::CsrfToken;
+use crate::platform::auth::tokens::constant_time_eq;
 use crate::platform::error::AppError;
 
 /// Largest urlencoded form accepted (uploads use multipart and their own limits).
@@ -83,10 +84,6 @@ pub fn in_french(message: &str) -> String {
     } else {
         "une valeur n'a pas le format attendu".to_string()
     }
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub fn query_config() -> QueryConfig {

@@ -3,24 +3,31 @@
 //! back-office and API, or the SITIV console on the admin host).
 
 mod admin;
+mod api;
 mod assets;
 mod backoffice;
 mod faces;
 mod flash;
 mod forms;
+pub mod guard;
 mod health;
 mod page;
 mod portal;
+mod signin;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer, web};
 
 pub use faces::Face;
+pub use guard::{Need, Principal, Routes};
 
+use crate::platform::auth::authz::Authz;
+use crate::platform::auth::oidc::Oidc;
 use crate::platform::config::Config;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
+use crate::platform::mail::Mailer;
 use crate::platform::settings::SettingsCache;
 use crate::platform::templates::Templates;
 use crate::platform::tenancy::Tenants;
@@ -33,6 +40,9 @@ pub struct AppState {
     pub tenants: Tenants,
     pub templates: Templates,
     pub settings: SettingsCache,
+    pub authz: Authz,
+    pub oidc: Oidc,
+    pub mailer: Mailer,
     pub blueprint: &'static dyn Blueprint,
 }
 
@@ -44,6 +54,9 @@ impl AppState {
             templates: Templates::new(config.themes_dir.clone())?,
             tenants: Tenants::new(db.clone()),
             settings: SettingsCache::default(),
+            authz: Authz::default(),
+            oidc: Oidc::default(),
+            mailer: Mailer::new(&config)?,
             blueprint: &crate::domain::CITY_BLUEPRINT,
             config,
             db,
@@ -56,6 +69,7 @@ impl AppState {
             self.db.url().to_string(),
             self.tenants.clone(),
             self.settings.clone(),
+            self.authz.clone(),
         );
     }
 
@@ -69,7 +83,20 @@ impl AppState {
     }
 }
 
-/// The application: every face, every route. Used by `serve` and by the tests.
+/// Every route of every face, with what it needs (see `guard`).
+pub fn routes() -> Routes {
+    let mut routes = Routes::default();
+    routes.get("/healthz", Need::Public, health::healthz);
+    assets::routes(&mut routes);
+    admin::routes(&mut routes);
+    signin::routes(&mut routes);
+    backoffice::routes(&mut routes);
+    portal::routes(&mut routes);
+    api::routes(&mut routes);
+    routes
+}
+
+/// The application. Used by `serve` and by the tests.
 pub fn app(
     state: State,
 ) -> App<
@@ -87,11 +114,7 @@ pub fn app(
         .app_data(forms::path_config())
         .app_data(forms::json_config())
         .wrap(actix_web::middleware::from_fn(faces::faces))
-        .route("/healthz", web::get().to(health::healthz))
-        .configure(assets::configure)
-        .service(web::scope("/admin").configure(admin::configure))
-        .service(web::scope("/agent").configure(backoffice::configure))
-        .configure(portal::configure)
+        .configure(|cfg| routes().register(cfg))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found("Cette page n'existe pas."))
         }))

@@ -67,6 +67,11 @@ pub struct Layout<'a> {
     csrf: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     flash: Option<&'a str>,
+    /// Who is signed in, and the sign-out form's action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logout: Option<&'a str>,
     #[serde(skip)]
     slug: Option<&'a str>,
 }
@@ -87,6 +92,8 @@ impl<'a> Layout<'a> {
             nav: Vec::new(),
             csrf: None,
             flash: None,
+            user: None,
+            logout: None,
             slug: city.map(|c| c.slug.as_str()),
         }
     }
@@ -98,6 +105,12 @@ impl<'a> Layout<'a> {
 
     pub fn flash(mut self, message: Option<&'a str>) -> Self {
         self.flash = message;
+        self
+    }
+
+    pub fn user(mut self, label: &'a str, logout: &'a str) -> Self {
+        self.user = Some(label);
+        self.logout = Some(logout);
         self
     }
 

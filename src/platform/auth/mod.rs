@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_clients;
 pub mod authz;
+pub mod directory;
 pub mod oidc;
 pub mod passwords;
 pub mod schema;

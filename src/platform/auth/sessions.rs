@@ -42,6 +42,12 @@ pub struct Session {
     pub subject_label: String,
     pub break_glass: bool,
     pub id_token: Option<String>,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// Whether a session (just closed, say) had not expired yet.
+pub fn was_live(session: &Session) -> bool {
+    session.expires_at > Utc::now()
 }
 
 /// Opens a session; returns the token for the cookie.

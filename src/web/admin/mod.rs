@@ -1,158 +1,149 @@
 //! The SITIV console on the admin host: list city environments, create a city,
-//! suspend/resume it, copy production to recette. Protected by the bootstrap password
-//! from the configuration until SITIV identities exist.
-
-use std::future::Future;
-use std::pin::Pin;
+//! suspend/resume it, copy production to recette, and open a break-glass access to a
+//! city's back-office (reason required, one hour, audited in the platform and the city).
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::State;
-use super::faces::{CsrfToken, Face, random_token};
-use super::flash;
-use super::forms::{CsrfForm, constant_time_eq};
+use super::faces::CsrfToken;
+use super::forms::CsrfForm;
+use super::guard::{ADMIN_COOKIE, Need, Principal, Routes};
 use super::page::{FaceKind, Layout, html};
-use crate::platform::admin_sessions;
+use super::{State, flash};
+use crate::platform::audit::{self, Event};
+use crate::platform::auth::sessions::{self, Kind, NewSession};
+use crate::platform::auth::{throttle, tokens};
 use crate::platform::db::Scope;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::tenancy::provisioning::{CityRequest, CloneRequest};
 use crate::platform::tenancy::{Env, Status, Theme, list_cities};
+use crate::platform::{admin_sessions, admins};
 
-const SESSION_COOKIE: &str = "marelle_admin";
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(cities))
-        .route("/connexion", web::get().to(login_page))
-        .route("/connexion", web::post().to(login))
-        .route("/deconnexion", web::post().to(logout))
-        .route("/villes", web::post().to(create_city))
-        .route("/villes/{slug}/suspendre", web::post().to(suspend))
-        .route("/villes/{slug}/reprendre", web::post().to(resume))
-        .route("/villes/{slug}/copier", web::post().to(copy));
+pub fn routes(routes: &mut Routes) {
+    routes
+        .get("/admin/", Need::Sitiv, cities)
+        .get("/admin/connexion", Need::Public, login_page)
+        .post("/admin/connexion", Need::Public, login)
+        .post("/admin/deconnexion", Need::Sitiv, logout)
+        .post("/admin/villes", Need::Sitiv, create_city)
+        .post(
+            "/admin/villes/{slug}/suspendre",
+            Need::Sitiv,
+            |s, p, slug, f| change_status(s, p, slug, f, Status::Suspended),
+        )
+        .post(
+            "/admin/villes/{slug}/reprendre",
+            Need::Sitiv,
+            |s, p, slug, f| change_status(s, p, slug, f, Status::Active),
+        )
+        .post("/admin/villes/{slug}/copier", Need::Sitiv, copy)
+        .post("/admin/villes/{slug}/urgence", Need::Sitiv, break_glass);
 }
 
-/// A signed-in SITIV administrator (only on the admin host).
-pub struct SitivAdmin {
-    pub name: String,
+fn admin_layout<'a>(title: &'a str, csrf: &'a CsrfToken) -> Layout<'a> {
+    Layout::new(title, FaceKind::Admin, None).csrf(&csrf.0)
 }
 
-impl SitivAdmin {
-    fn actor(&self) -> String {
-        format!("sitiv:{}", self.name)
-    }
-}
-
-impl FromRequest for SitivAdmin {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let is_admin_face = matches!(req.extensions().get::<Face>(), Some(Face::Admin));
-        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-        let state = req.app_data::<State>().cloned();
-        Box::pin(async move {
-            if !is_admin_face {
-                return Err(AppError::not_found("Cette page n'existe pas."));
-            }
-            let (Some(token), Some(state)) = (token, state) else {
-                return Err(AppError::Unauthorized);
-            };
-            let name = state
-                .db
-                .run(Scope::Platform { actor: "system" }, move |conn| {
-                    Box::pin(async move { admin_sessions::touch(conn, &token).await })
-                })
-                .await?;
-            name.map(|name| SitivAdmin { name })
-                .ok_or(AppError::Unauthorized)
-        })
-    }
-}
-
-fn require_admin_face(req: &HttpRequest) -> AppResult<()> {
-    match req.extensions().get::<Face>() {
-        Some(Face::Admin) => Ok(()),
-        _ => Err(AppError::not_found("Cette page n'existe pas.")),
-    }
-}
-
-async fn login_page(req: HttpRequest, state: State, csrf: CsrfToken) -> AppResult<HttpResponse> {
-    require_admin_face(&req)?;
-    let layout = Layout::new("Connexion", FaceKind::Admin, None).csrf(&csrf.0);
-    html(&state.templates, &layout, "admin/login", &json!({}))
+async fn login_page(state: State, csrf: CsrfToken) -> AppResult<HttpResponse> {
+    html(
+        &state.templates,
+        &admin_layout("Connexion", &csrf),
+        "admin/login",
+        &json!({}),
+    )
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
     password: String,
 }
 
 async fn login(
-    req: HttpRequest,
     state: State,
+    req: HttpRequest,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    require_admin_face(&req)?;
-    let expected = state.config.admin_password.as_deref().unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.password.as_bytes()) {
-        // A fixed delay blunts guessing until the identity module adds rate limits.
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        let error = if expected.is_empty() {
-            "Aucun mot de passe d'administration n'est configuré (admin_password dans \
-             marelle.toml ou MARELLE_ADMIN_PASSWORD)."
-        } else {
-            "Mot de passe incorrect."
-        };
-        let layout = Layout::new("Connexion", FaceKind::Admin, None).csrf(&csrf.0);
-        let mut response = html(
-            &state.templates,
-            &layout,
-            "admin/login",
-            &json!({ "error": error }),
-        )?;
-        *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
-        return Ok(response);
-    }
-    let token = random_token();
-    let session_token = token.clone();
-    state
+    let bootstrap = state.config.admin_password.clone();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let login = if form.login.trim().is_empty() {
+        "admin".to_string()
+    } else {
+        form.login.trim().to_lowercase()
+    };
+    let outcome = state
         .db
-        .run(
-            Scope::Platform {
-                actor: "sitiv:admin",
-            },
-            move |conn| {
-                Box::pin(async move { admin_sessions::open(conn, "admin", &session_token).await })
-            },
-        )
+        .run(Scope::Platform { actor: "anonyme" }, move |conn| {
+            Box::pin(async move {
+                let keys = [format!("sitiv:login:{login}"), format!("sitiv:ip:{ip}")];
+                if let throttle::Gate::Locked = throttle::gate(conn, &keys).await? {
+                    return Ok(Err(None));
+                }
+                match admins::authenticate(conn, &login, &form.password, bootstrap.as_deref())
+                    .await?
+                {
+                    Some(name) => {
+                        throttle::success(conn, &keys[0]).await?;
+                        let token = tokens::new_token();
+                        admin_sessions::open(conn, &name, &token).await?;
+                        Ok(Ok(token))
+                    }
+                    None => Ok(Err(Some(throttle::failure(conn, &keys).await?))),
+                }
+            })
+        })
         .await?;
-    let cookie = Cookie::build(SESSION_COOKIE, token)
-        .path("/admin")
-        .http_only(true)
-        .secure(state.config.secure_cookies)
-        .same_site(SameSite::Lax)
-        .finish();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin/"))
-        .cookie(cookie)
-        .finish())
+    match outcome {
+        Ok(token) => {
+            let cookie = Cookie::build(ADMIN_COOKIE, token)
+                .path("/admin")
+                .http_only(true)
+                .secure(state.config.secure_cookies)
+                .same_site(SameSite::Lax)
+                .finish();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/"))
+                .cookie(cookie)
+                .finish())
+        }
+        Err(delay) => {
+            let error = match delay {
+                Some(delay) => {
+                    tokio::time::sleep(delay).await;
+                    "Identifiant ou mot de passe incorrect."
+                }
+                None => "Trop de tentatives de connexion : réessayez dans quelques minutes.",
+            };
+            let mut response = html(
+                &state.templates,
+                &admin_layout("Connexion", &csrf),
+                "admin/login",
+                &json!({ "error": error }),
+            )?;
+            *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct Empty {}
 
 async fn logout(
-    req: HttpRequest,
     state: State,
+    req: HttpRequest,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    require_admin_face(&req)?;
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = req.cookie(ADMIN_COOKIE) {
         let token = cookie.value().to_string();
         state
             .db
@@ -161,7 +152,7 @@ async fn logout(
             })
             .await?;
     }
-    let mut removal = Cookie::new(SESSION_COOKIE, "");
+    let mut removal = Cookie::new(ADMIN_COOKIE, "");
     removal.set_path("/admin");
     removal.make_removal();
     Ok(HttpResponse::SeeOther()
@@ -199,14 +190,23 @@ struct CityForm {
 }
 
 async fn cities(
-    req: HttpRequest,
     state: State,
-    admin: SitivAdmin,
+    principal: Principal,
     csrf: CsrfToken,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let flash = flash::take(&req);
-    let mut response = render_cities(&state, &admin, &csrf, None, None, flash.as_deref()).await?;
-    if flash.is_some() {
+    let message = flash::take(&req);
+    let mut response = render_cities(
+        &state,
+        &principal,
+        &csrf,
+        &req,
+        None,
+        None,
+        message.as_deref(),
+    )
+    .await?;
+    if message.is_some() {
         flash::clear(&mut response);
     }
     Ok(response)
@@ -214,13 +214,14 @@ async fn cities(
 
 async fn render_cities(
     state: &State,
-    admin: &SitivAdmin,
+    principal: &Principal,
     csrf: &CsrfToken,
+    req: &HttpRequest,
     form: Option<&CityForm>,
     error: Option<&str>,
-    flash: Option<&str>,
+    message: Option<&str>,
 ) -> AppResult<HttpResponse> {
-    let actor = admin.actor();
+    let actor = principal.actor();
     let listed = state
         .db
         .run(Scope::Platform { actor: &actor }, |conn| {
@@ -252,21 +253,9 @@ async fn render_cities(
         ..CityForm::default()
     };
     let form = form.unwrap_or(&blank);
-    let port_suffix = state
-        .config
-        .bind
-        .rsplit_once(':')
-        .map(|(_, port)| {
-            if port == "80" {
-                String::new()
-            } else {
-                format!(":{port}")
-            }
-        })
-        .unwrap_or_default();
-    let layout = Layout::new("Villes", FaceKind::Admin, None)
-        .csrf(&csrf.0)
-        .flash(flash);
+    let layout = admin_layout("Villes", csrf)
+        .flash(message)
+        .user(principal.label(), "/admin/deconnexion");
     let mut response = html(
         &state.templates,
         &layout,
@@ -280,13 +269,22 @@ async fn render_cities(
                 "address": form.address, "phone": form.phone, "email": form.email,
             },
             "error": error,
-            "port_suffix": port_suffix,
+            "port_suffix": port_suffix(req),
         }),
     )?;
     if error.is_some() {
         *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
+}
+
+/// ":8080" when the console is reached on a port other than the scheme's default.
+fn port_suffix(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    match info.host().rsplit_once(':') {
+        Some((_, port)) if port.bytes().all(|b| b.is_ascii_digit()) => format!(":{port}"),
+        _ => String::new(),
+    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -299,11 +297,12 @@ fn lines(text: &str) -> Vec<String> {
 
 async fn create_city(
     state: State,
-    admin: SitivAdmin,
+    principal: Principal,
     csrf: CsrfToken,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<CityForm>,
 ) -> AppResult<HttpResponse> {
-    let actor = admin.actor();
+    let actor = principal.actor();
     let request = form.env.parse::<Env>().map(|env| CityRequest {
         slug: form.slug.trim().to_string(),
         name: form.name.trim().to_string(),
@@ -330,8 +329,9 @@ async fn create_city(
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             render_cities(
                 &state,
-                &admin,
+                &principal,
                 &csrf,
+                &req,
                 Some(&form),
                 Some(&error.to_string()),
                 None,
@@ -342,32 +342,15 @@ async fn create_city(
     }
 }
 
-async fn suspend(
-    state: State,
-    admin: SitivAdmin,
-    slug: web::Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> AppResult<HttpResponse> {
-    change_status(state, admin, &slug, Status::Suspended).await
-}
-
-async fn resume(
-    state: State,
-    admin: SitivAdmin,
-    slug: web::Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> AppResult<HttpResponse> {
-    change_status(state, admin, &slug, Status::Active).await
-}
-
 async fn change_status(
     state: State,
-    admin: SitivAdmin,
-    slug: &str,
+    principal: Principal,
+    slug: web::Path<String>,
+    _: CsrfForm<Empty>,
     status: Status,
 ) -> AppResult<HttpResponse> {
-    let actor = admin.actor();
-    state.provisioner(&actor).set_status(slug, status).await?;
+    let actor = principal.actor();
+    state.provisioner(&actor).set_status(&slug, status).await?;
     let verb = if status == Status::Suspended {
         "suspendue"
     } else {
@@ -381,19 +364,22 @@ async fn change_status(
 
 #[derive(Deserialize)]
 struct CopyForm {
+    #[serde(default)]
     to: String,
+    #[serde(default)]
     host: String,
     anonymise: Option<String>,
 }
 
 async fn copy(
     state: State,
-    admin: SitivAdmin,
+    principal: Principal,
     csrf: CsrfToken,
+    req: HttpRequest,
     slug: web::Path<String>,
     CsrfForm(form): CsrfForm<CopyForm>,
 ) -> AppResult<HttpResponse> {
-    let actor = admin.actor();
+    let actor = principal.actor();
     let anonymise = form.anonymise.is_some();
     let request = CloneRequest {
         from: slug.into_inner(),
@@ -416,8 +402,104 @@ async fn copy(
             ),
         )),
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            render_cities(&state, &admin, &csrf, None, Some(&error.to_string()), None).await
+            render_cities(
+                &state,
+                &principal,
+                &csrf,
+                &req,
+                None,
+                Some(&error.to_string()),
+                None,
+            )
+            .await
         }
         Err(other) => Err(other),
     }
+}
+
+#[derive(Deserialize)]
+struct BreakGlassForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Opens a one-hour back-office session in a city for a SITIV administrator: the grant
+/// and its reason are recorded in the platform, the access in the city's own history.
+async fn break_glass(
+    state: State,
+    principal: Principal,
+    csrf: CsrfToken,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    CsrfForm(form): CsrfForm<BreakGlassForm>,
+) -> AppResult<HttpResponse> {
+    let actor = principal.actor();
+    let city = state.provisioner(&actor).city(&slug).await?;
+    let reason = form.reason.trim().to_string();
+    let city_id = city.id;
+    let admin = principal.label().to_string();
+    let granted = {
+        let (admin, reason) = (admin.clone(), reason.clone());
+        state
+            .db
+            .run(Scope::Platform { actor: &actor }, move |conn| {
+                Box::pin(
+                    async move { admins::grant_break_glass(conn, &admin, city_id, &reason).await },
+                )
+            })
+            .await
+    };
+    if let Err(error @ AppError::Invalid(_)) = granted {
+        return render_cities(
+            &state,
+            &principal,
+            &csrf,
+            &req,
+            None,
+            Some(&error.to_string()),
+            None,
+        )
+        .await;
+    }
+    granted?;
+    let label = format!("{admin} (SITIV, accès d'urgence)");
+    let handover = state
+        .db
+        .run(city.scope(&actor), |conn| {
+            let actor = actor.clone();
+            Box::pin(async move {
+                audit::record(
+                    conn,
+                    Event::BreakGlass,
+                    &actor,
+                    ("sessions", None),
+                    json!({ "motif": reason }),
+                )
+                .await?;
+                sessions::open(
+                    conn,
+                    NewSession {
+                        kind: Kind::Agent,
+                        subject_id: None,
+                        label: &label,
+                        break_glass: true,
+                        id_token: None,
+                        lifetime: chrono::Duration::minutes(2),
+                    },
+                )
+                .await
+            })
+        })
+        .await?;
+    let scheme = req.connection_info().scheme().to_string();
+    let host = city.hosts.first().cloned().unwrap_or_default();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "{scheme}://{host}{}/agent/urgence/{handover}",
+                port_suffix(&req)
+            ),
+        ))
+        .finish())
 }
