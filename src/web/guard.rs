@@ -31,6 +31,9 @@ pub const AGENT_COOKIE: &str = "marelle_agent";
 pub const FAMILY_COOKIE: &str = "marelle_famille";
 pub const ADMIN_COOKIE: &str = "marelle_admin";
 
+/// The object whose writes change permissions (agents, profiles, holdings).
+const PERMISSIONS_OBJECT: &str = "agents";
+
 /// What a route requires of its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -296,7 +299,17 @@ async fn guard(
             if let Some(principal) = principal {
                 req.extensions_mut().insert(principal);
             }
-            next.call(req).await.map(|r| r.map_into_boxed_body())
+            let changes_permissions = need == Need::Agent(PERMISSIONS_OBJECT, Action::Write);
+            let city = match req.extensions().get::<Face>() {
+                Some(Face::City(city)) if changes_permissions => Some(city.clone()),
+                _ => None,
+            };
+            let response = next.call(req).await?.map_into_boxed_body();
+            // This server applies a permission change at once (others learn it by NOTIFY).
+            if let (Some(city), Some(state)) = (city, response.request().app_data::<State>()) {
+                state.authz.invalidate(&city.schema).await;
+            }
+            Ok(response)
         }
         Ok(Admission::Redirect(target)) => {
             let response = actix_web::HttpResponse::SeeOther()

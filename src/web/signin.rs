@@ -1016,7 +1016,7 @@ async fn break_glass_entry(
             })
         })
         .await?
-        .ok_or_else(|| AppError::forbidden("Ce lien d'accès d'urgence n'est plus valable."))?;
+        .ok_or_else(|| AppError::not_found("Ce lien d'accès d'urgence n'est plus valable."))?;
     Ok(signed_in(&AGENTS, &state, fresh, AGENTS.home))
 }
 

@@ -3,6 +3,9 @@
 //! port reached by a real HTTP client that resolves every `*.localhost` to loopback.
 #![allow(dead_code)]
 
+pub mod oidc;
+pub mod smtp;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -127,10 +130,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool_size: usize) -> TestApp {
-        let db = test_db(pool_size).await;
+        Self::spawn_configured(|config| config.pool_size = pool_size).await
+    }
+
+    /// A server whose configuration `adjust` may change (SMTP relay, say).
+    pub async fn spawn_configured(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        // Server errors show in the test output (warnings and above unless MARELLE_LOG).
+        if std::env::var_os("MARELLE_LOG").is_none() {
+            unsafe { std::env::set_var("MARELLE_LOG", "warn") };
+        }
+        marelle::platform::logging::init("text");
+        let mut config = test_config(&database_url());
+        adjust(&mut config);
+        let db = test_db(config.pool_size).await;
         let city = new_city(&db, "Villeneuve-Test").await;
-        let mut config = test_config(db.url());
-        config.pool_size = pool_size;
         let state = web::Data::new(AppState::new(config, db).expect("state"));
         state.spawn_invalidation_listener();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -167,6 +180,15 @@ impl TestApp {
 
     pub fn admin_url(&self, path: &str) -> String {
         self.url(&self.state.config.admin_host, path)
+    }
+
+    /// A client without cookie jar (cookies and headers set by hand), no redirects.
+    pub fn bare_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(Loopback))
+            .build()
+            .expect("client")
     }
 
     /// A browser-like client: cookie jar, no automatic redirects.
@@ -222,4 +244,107 @@ pub fn marelle(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Test SMTP relay settings pointing at a real local server.
+pub fn use_smtp(config: &mut Config, server: &smtp::SmtpServer) {
+    config.smtp.host = "127.0.0.1".into();
+    config.smtp.port = server.port;
+    config.smtp.tls = "none".into();
+    config.smtp.from = "ne-pas-repondre@sitiv.test".into();
+}
+
+pub const AGENT_PASSWORD: &str = "Une phrase de passe de test";
+
+impl TestApp {
+    /// Creates an agent of `city` holding `profiles` city-wide; returns its login.
+    pub async fn agent_in(&self, city: &City, name: &str, profiles: &[&str]) -> String {
+        use marelle::platform::auth::{accounts, directory, passwords};
+        let login = unique("agent.");
+        let hash = passwords::hash(AGENT_PASSWORD).unwrap();
+        let profiles: Vec<String> = profiles.iter().map(|p| p.to_string()).collect();
+        let (l, n) = (login.clone(), name.to_string());
+        self.db()
+            .run(city.scope("test"), move |conn| {
+                Box::pin(async move {
+                    let id = accounts::create_agent(
+                        conn,
+                        accounts::NewAgent {
+                            login: &l,
+                            display_name: &n,
+                            email: Some(&format!("{l}@ville.test")),
+                            oidc_subject: None,
+                            password_hash: Some(&hash),
+                            must_change_password: false,
+                        },
+                    )
+                    .await?;
+                    for profile in &profiles {
+                        directory::grant(conn, id, profile, "city").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .expect("create an agent");
+        login
+    }
+
+    pub async fn agent(&self, name: &str, profiles: &[&str]) -> String {
+        self.agent_in(&self.city, name, profiles).await
+    }
+
+    /// Signs `login` in on `city`'s back-office with `client`; returns the answer.
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        city: &City,
+        base: &str,
+        login: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.city_url(city, &format!("{base}/connexion")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&page);
+        client
+            .post(self.city_url(city, &format!("{base}/connexion")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("login", login),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client signed in as a new agent holding `profiles`.
+    pub async fn agent_client(&self, profiles: &[&str]) -> (reqwest::Client, String) {
+        let login = self.agent("Agent de test", profiles).await;
+        let client = self.client();
+        let answer = self
+            .sign_in(&client, &self.city, "/agent", &login, AGENT_PASSWORD)
+            .await;
+        assert_eq!(answer.status(), 303, "sign-in of {login}");
+        (client, login)
+    }
+
+    /// The CSRF token of this client (from any page carrying a form).
+    pub async fn csrf(&self, client: &reqwest::Client, city: &City) -> String {
+        let page = client
+            .get(self.city_url(city, "/agent/connexion"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_of(&page)
+    }
 }

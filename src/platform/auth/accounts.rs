@@ -294,7 +294,7 @@ pub async fn create_family_account(
     let email = normalise_email(new.email)?;
     let id: i64 = diesel::insert_into(family_accounts::table)
         .values((
-            family_accounts::login.eq(format!("tmp-{}", new_token())),
+            family_accounts::login.eq(format!("tmp-{}", new_token().to_lowercase())),
             family_accounts::email.eq(&email),
             family_accounts::display_name.eq(new.display_name.trim()),
             family_accounts::profile_id.eq(new.profile_id),
