@@ -4,6 +4,8 @@
 use clap::Args;
 
 use super::{cli_actor, provisioner};
+use crate::platform::auth::accounts::{self, NewAgent};
+use crate::platform::auth::{directory, passwords};
 use crate::platform::config::Config;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
@@ -26,6 +28,33 @@ struct DemoCity {
     phone: &'static str,
     email: &'static str,
 }
+
+/// Password of every demonstration account (demo cities hold synthetic data only).
+pub const DEMO_PASSWORD: &str = "Marelle-demo-2026";
+
+/// Demonstration agents: (login, name, profile) — one per default profile.
+const AGENTS: &[(&str, &str, &str)] = &[
+    ("admin", "Sophie Garnier (administratrice)", "city_admin"),
+    (
+        "scolaire",
+        "Karim Haddad (service scolaire)",
+        "school_agent",
+    ),
+    (
+        "petite-enfance",
+        "Claire Rousseau (petite enfance)",
+        "early_childhood_agent",
+    ),
+    ("regie", "Thomas Lambert (régisseur)", "regisseur"),
+    (
+        "direction",
+        "Nadia Benali (directrice de centre)",
+        "structure_director",
+    ),
+    ("animation", "Lucas Fontaine (animateur)", "animator"),
+    ("infirmerie", "Hélène Marchal (infirmière)", "medical"),
+    ("audit", "Paul Renaud (auditeur)", "auditor"),
+];
 
 const CITIES: &[DemoCity] = &[
     DemoCity {
@@ -97,10 +126,42 @@ async fn ensure_production(provisioner: &Provisioner<'_>, city: &DemoCity) -> an
             },
         })
         .await?;
+    create_agents(provisioner, city.slug).await?;
     println!(
         "{} : ville créée (http://{}.localhost:8080/)",
         city.slug, city.slug
     );
+    Ok(())
+}
+
+/// One agent per default profile, all with the demonstration password.
+async fn create_agents(provisioner: &Provisioner<'_>, slug: &str) -> anyhow::Result<()> {
+    let city = provisioner.city(slug).await?;
+    let hash = passwords::hash(DEMO_PASSWORD)?;
+    let slug = slug.to_string();
+    provisioner
+        .db
+        .run(city.scope(provisioner.actor), move |conn| {
+            Box::pin(async move {
+                for (login, name, profile) in AGENTS {
+                    let id = accounts::create_agent(
+                        conn,
+                        NewAgent {
+                            login,
+                            display_name: name,
+                            email: Some(&format!("{login}@{slug}.example")),
+                            oidc_subject: None,
+                            password_hash: Some(&hash),
+                            must_change_password: false,
+                        },
+                    )
+                    .await?;
+                    directory::grant(conn, id, profile, "city").await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
     Ok(())
 }
 

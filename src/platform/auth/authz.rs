@@ -1,7 +1,8 @@
-//! Permissions with Casbin (`policies/model.conf`). Each city has its own enforcer, built
+//! Permissions with Casbin (`policies/model.conf`). Each city has its own policy, built
 //! from its tables (profiles, their permissions, agents' holdings, API clients' scopes),
-//! cached per city and dropped when those tables change (`NOTIFY marelle_authz`).
-//! Decisions themselves are cached by the enforcer (casbin's `CachedEnforcer`).
+//! cached and dropped when those tables change (`NOTIFY marelle_authz`). Each subject
+//! gets an enforcer over its slice of the policy (few lines, so a decision stays in the
+//! microseconds however large the city); decisions are cached by casbin's `CachedEnforcer`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -179,37 +180,99 @@ pub async fn enforcer_from(policy: String) -> AppResult<CachedEnforcer> {
         .map_err(|e| AppError::internal(anyhow::anyhow!("politique Casbin : {e}")))
 }
 
-/// Per-city enforcers.
+/// The lines of a city's policy that concern one subject: its role links and the
+/// permission lines of those roles (and its own). Casbin evaluates every policy line at
+/// each decision; a subject's slice is a few dozen lines instead of the city's thousand.
+pub fn slice_for(policy: &str, subject: &str) -> String {
+    let field = |line: &str, n: usize| {
+        line.split(',')
+            .nth(n)
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut roles: Vec<String> = vec![subject.to_string()];
+    let mut slice = String::new();
+    for line in policy
+        .lines()
+        .filter(|l| l.starts_with("g,") && field(l, 1) == subject)
+    {
+        roles.push(field(line, 2));
+        slice.push_str(line);
+        slice.push('\n');
+    }
+    for line in policy
+        .lines()
+        .filter(|l| l.starts_with("p,") && roles.contains(&field(l, 1)))
+    {
+        slice.push_str(line);
+        slice.push('\n');
+    }
+    slice
+}
+
+/// Per-city policies and per-subject enforcers.
 #[derive(Clone)]
 pub struct Authz {
-    enforcers: moka::future::Cache<String, Arc<CachedEnforcer>>,
+    policies: moka::future::Cache<String, Arc<String>>,
+    enforcers: moka::future::Cache<(String, String), Arc<CachedEnforcer>>,
 }
 
 impl Default for Authz {
     fn default() -> Self {
         Authz {
-            enforcers: moka::future::Cache::builder()
+            policies: moka::future::Cache::builder()
                 .max_capacity(1_000)
                 .time_to_live(Duration::from_secs(300))
+                .build(),
+            enforcers: moka::future::Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(Duration::from_secs(300))
+                .support_invalidation_closures()
                 .build(),
         }
     }
 }
 
+fn cache_error(e: Arc<AppError>) -> AppError {
+    AppError::internal(anyhow::anyhow!("{e}"))
+}
+
 impl Authz {
-    pub async fn enforcer(&self, db: &Db, city: &City) -> AppResult<Arc<CachedEnforcer>> {
+    async fn policy(&self, db: &Db, city: &City) -> AppResult<Arc<String>> {
         let domain = city.slug.clone();
-        self.enforcers
+        self.policies
             .try_get_with(city.schema.clone(), async {
-                let policy = db
-                    .run(city.scope("system"), move |conn| {
-                        Box::pin(async move { policy_lines(conn, &domain).await })
-                    })
-                    .await?;
-                enforcer_from(policy).await.map(Arc::new)
+                db.run(city.scope("system"), move |conn| {
+                    Box::pin(async move { policy_lines(conn, &domain).await })
+                })
+                .await
+                .map(Arc::new)
             })
             .await
-            .map_err(|e: Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}")))
+            .map_err(cache_error)
+    }
+
+    /// The enforcer holding `subject`'s slice of the city's policy.
+    pub async fn enforcer(
+        &self,
+        db: &Db,
+        city: &City,
+        subject: &str,
+    ) -> AppResult<Arc<CachedEnforcer>> {
+        let key = (city.schema.clone(), subject.to_string());
+        if let Some(enforcer) = self.enforcers.get(&key).await {
+            return Ok(enforcer);
+        }
+        let policy = self.policy(db, city).await?;
+        self.enforcers
+            .try_get_with(key, async {
+                enforcer_from(slice_for(&policy, subject))
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(cache_error)
     }
 
     /// Whether `subject` may `action` on `object` within `population` in `city`.
@@ -222,15 +285,21 @@ impl Authz {
         population: &str,
         action: Action,
     ) -> AppResult<bool> {
-        let enforcer = self.enforcer(db, city).await?;
+        let enforcer = self.enforcer(db, city, subject).await?;
         decide(&enforcer, subject, &city.slug, object, population, action)
     }
 
     pub async fn invalidate(&self, schema: &str) {
-        self.enforcers.invalidate(schema).await;
+        self.policies.invalidate(schema).await;
+        let schema = schema.to_string();
+        // Only fails if closures were not enabled at build time (they are).
+        let _ = self
+            .enforcers
+            .invalidate_entries_if(move |(s, _), _| *s == schema);
     }
 
     pub fn invalidate_all(&self) {
+        self.policies.invalidate_all();
         self.enforcers.invalidate_all();
     }
 }
@@ -261,6 +330,32 @@ mod tests {
                     .map(move |(o, a)| (p.id.clone(), o, a))
             })
             .collect()
+    }
+
+    #[actix_web::test]
+    async fn a_subject_slice_decides_like_the_whole_policy() {
+        let holdings = vec![
+            (1, "animator".to_string(), "group:7".to_string()),
+            (2, "school_agent".to_string(), CITY.to_string()),
+            (2, "medical".to_string(), "structure:3".to_string()),
+        ];
+        let policy = build_policy("corbas", &permissions(), &holdings, &[]);
+        let whole = enforcer_from(policy.clone()).await.unwrap();
+        for subject in ["agent:1", "agent:2", "agent:3", "family"] {
+            let slice = enforcer_from(slice_for(&policy, subject)).await.unwrap();
+            assert!(slice_for(&policy, subject).lines().count() < policy.lines().count() / 3);
+            for (object, _) in crate::platform::auth::directory::OBJECTS {
+                for population in ["city", "group:7", "group:8", "structure:3", ANYWHERE] {
+                    for action in [Action::Read, Action::Write, Action::Process] {
+                        assert_eq!(
+                            decide(&slice, subject, "corbas", object, population, action).unwrap(),
+                            decide(&whole, subject, "corbas", object, population, action).unwrap(),
+                            "{subject} {object} {population} {action:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::platform::error::{AppError, AppResult};
 
-/// 19 MiB, 2 passes, 1 lane (OWASP's argon2id minimum): about 25 ms per sign-in on a
+/// 19 MiB, 2 passes, 1 lane (OWASP's argon2id minimum): about 13 ms per sign-in on a
 /// 2-core server (see `cargo bench --bench identity`), well under the 50 ms budget.
 fn argon2() -> Argon2<'static> {
     Argon2::new(

@@ -24,8 +24,6 @@ pub enum Kind {
     Town,
     /// A date of birth (the table has an `id`): moved by 1 to 90 days either way.
     BirthDate,
-    /// A sign-in identifier (the table has an `id`): `<pseudonym>.<id>`, still unique.
-    Login,
     /// Free text, identifiers and encrypted blobs: removed (the column must be nullable).
     Erase,
     /// Free text in a NOT NULL column: emptied.
@@ -43,12 +41,8 @@ pub struct Rule {
 }
 
 /// Personal data of the platform's own tables in every city (identity, settings authors).
+/// Agents keep their logins so that testers can sign in to a recette.
 pub const IDENTITY_RULES: &[Rule] = &[
-    Rule {
-        table: "agents",
-        column: "login",
-        kind: Kind::Login,
-    },
     Rule {
         table: "agents",
         column: "display_name",
@@ -191,7 +185,6 @@ fn replacement(kind: Kind, column: &str, salt: &str) -> String {
             let h = format!("(('x' || substr(md5({salt} || id::text), 9, 4))::bit(16)::int % 180)");
             format!("{column} + ({h} - 90 + CASE WHEN {h} >= 90 THEN 1 ELSE 0 END)")
         }
-        Kind::Login => format!("lower({}) || '.' || id", pseudonym(3)),
         Kind::Erase => "NULL".to_string(),
         Kind::EmptyText => "''".to_string(),
         Kind::EmptyJson => "'{}'::jsonb".to_string(),
