@@ -327,3 +327,258 @@ async fn portal_theme_is_applied_at_phone_and_desktop_widths() {
         println!("capture : {}", path.display());
     }
 }
+
+/// Steps signing in through a sign-in form (`#login`, `#password`, its submit button).
+fn sign_in_steps(login: &str, password: &str, then: Value) -> Value {
+    let mut click = json!({ "click": "main form button[type=submit]" });
+    if let (Some(click), Some(then)) = (click.as_object_mut(), then.as_object()) {
+        click.extend(then.clone());
+    }
+    json!([
+        { "fill": "#login", "value": login },
+        { "fill": "#password", "value": password },
+        click,
+    ])
+}
+
+/// A pending account request of the city, sent through the portal form.
+async fn request_an_account(app: &TestApp, last_name: &str, first_name: &str, email: &str) {
+    let client = app.client();
+    let form = client
+        .get(app.city_url(&app.city, "/demande-de-compte"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&form);
+    let sent = client
+        .post(app.city_url(&app.city, "/demande-de-compte"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("last_name", last_name),
+            ("first_name", first_name),
+            ("email", email),
+            ("phone", "06 00 00 00 00"),
+            ("message", "Deux enfants à l'école Jules-Ferry."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 303, "account request");
+}
+
+/// The text between `before` and the next `after` in `html`.
+fn between<'a>(html: &'a str, before: &str, after: &str) -> &'a str {
+    let start = html
+        .find(before)
+        .unwrap_or_else(|| panic!("« {before} » absent de :\n{html}"))
+        + before.len();
+    let end = html[start..]
+        .find(after)
+        .unwrap_or_else(|| panic!("« {after} » absent après « {before} »"));
+    &html[start..start + end]
+}
+
+#[actix_web::test]
+async fn backoffice_pages_of_a_city_admin_are_accessible() {
+    let app = TestApp::spawn().await;
+    let login = app.agent("Agnès Martin", &["city_admin"]).await;
+    // Something to show on the requests page.
+    request_an_account(&app, "Durand", "Marie", "marie.durand@exemple.test").await;
+    let sign_in = app.city_url(&app.city, "/agent/connexion");
+    let url = |path: &str| app.city_url(&app.city, path);
+    check_pages(spec(vec![
+        page_with(
+            "espace agents : mot de passe erroné",
+            sign_in.clone(),
+            json!({
+                "steps": sign_in_steps(&login, "pas le bon mot de passe", json!({ "navigation": true })),
+                "status": 401,
+                "expect": [
+                    { "selector": "main .error[role=alert]", "visible": true },
+                    { "selector": "#login", "count": 1 },
+                ],
+            }),
+        ),
+        // Signed in through the form itself; the following pages share its cookies.
+        page_with(
+            "espace agents : tableau de bord",
+            sign_in,
+            json!({
+                "steps": sign_in_steps(&login, AGENT_PASSWORD, json!({ "waitForUrl": url("/agent/") })),
+                "expect": [
+                    { "selector": "h1", "text": "Bonjour Agnès Martin" },
+                    { "selector": "main", "text": "1 demande(s) en attente" },
+                ],
+            }),
+        ),
+        page_with(
+            "espace agents : agents",
+            url("/agent/agents"),
+            json!({ "expect": [
+                { "selector": "h1", "text": "Agents" },
+                { "selector": "main table", "visible": true, "text": login.as_str() },
+            ] }),
+        ),
+        page_with(
+            "espace agents : profils (premier profil déplié)",
+            url("/agent/profils"),
+            json!({
+                "steps": [{ "click": "main details:first-of-type > summary" }],
+                "expect": [
+                    { "selector": "h1", "text": "Profils et droits" },
+                    { "selector": "main details:first-of-type[open] table", "visible": true },
+                ],
+            }),
+        ),
+        page_with(
+            "espace agents : historique",
+            url("/agent/historique"),
+            json!({ "expect": [
+                { "selector": "h1", "text": "Historique" },
+                { "selector": "table.history", "visible": true },
+            ] }),
+        ),
+        page_with(
+            "espace agents : comptes famille",
+            url("/agent/comptes"),
+            json!({ "expect": [{ "selector": "h1", "text": "Comptes du portail famille" }] }),
+        ),
+        page_with(
+            "espace agents : demandes de compte",
+            url("/agent/comptes/demandes"),
+            json!({ "expect": [
+                { "selector": "h1", "text": "Demandes de compte" },
+                { "selector": "main article h2", "text": "Durand" },
+            ] }),
+        ),
+        page_with(
+            "espace agents : mot de passe",
+            url("/agent/mot-de-passe"),
+            json!({ "expect": [
+                { "selector": "h1", "text": "Changer de mot de passe" },
+                { "selector": "#current", "count": 1 },
+            ] }),
+        ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn portal_sign_in_account_request_and_password_pages_are_accessible() {
+    let app = TestApp::spawn().await;
+    let url = |path: &str| app.city_url(&app.city, path);
+    check_pages(spec(vec![
+        page_with(
+            "portail : connexion",
+            url("/connexion"),
+            json!({ "expect": [{ "selector": "h1", "text": "Connexion à votre espace famille" }] }),
+        ),
+        // An address the browser accepts (type="email") but the server refuses (no dot in
+        // the domain): the form comes back with its error.
+        page_with(
+            "portail : demande de compte refusée (courriel invalide)",
+            url("/demande-de-compte"),
+            json!({
+                "steps": [
+                    { "fill": "#last_name", "value": "Durand" },
+                    { "fill": "#first_name", "value": "Marie" },
+                    { "fill": "#email", "value": "marie.durand@intranet" },
+                    { "click": "main form button[type=submit]", "navigation": true },
+                ],
+                "status": 422,
+                "expect": [
+                    { "selector": "main .error[role=alert]", "visible": true, "text": "adresse de courriel invalide" },
+                    { "selector": "#last_name", "count": 1 },
+                ],
+            }),
+        ),
+        page_with(
+            "portail : mot de passe oublié",
+            url("/mot-de-passe-oublie"),
+            json!({ "expect": [{ "selector": "h1", "text": "Mot de passe oublié" }] }),
+        ),
+        page_with(
+            "portail : lien de mot de passe expiré",
+            url("/nouveau-mot-de-passe/invalide"),
+            json!({
+                "status": 410,
+                "expect": [
+                    { "selector": "main .error[role=alert]", "visible": true, "text": "plus valable" },
+                    { "selector": "main a[href$=\"/mot-de-passe-oublie\"]", "visible": true },
+                    { "selector": "#password", "count": 0 },
+                ],
+            }),
+        ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn family_first_sign_in_forces_a_password_change_and_pages_are_accessible() {
+    let app = TestApp::spawn().await;
+    // The account an agent creates at the counter, with its temporary password.
+    let (admin, _) = app.agent_client(&["city_admin"]).await;
+    let csrf = csrf_of(
+        &admin
+            .get(app.city_url(&app.city, "/agent/comptes"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let created = admin
+        .post(app.city_url(&app.city, "/agent/comptes"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "Joséphine Lefèvre"),
+            ("email", "josephine.lefevre@exemple.test"),
+            ("profile", "family"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let html = created.text().await.unwrap();
+    let login = between(&html, "Identifiant : <strong>", "</strong>").to_string();
+    let temporary = between(&html, "mot de passe provisoire : <strong><code>", "</code>").to_string();
+    assert!(login.starts_with("famille-"), "{login}");
+
+    let url = |path: &str| app.city_url(&app.city, path);
+    let chosen = "Une phrase de passe familiale bien à nous";
+    check_pages(spec(vec![
+        page_with(
+            "portail : changement de mot de passe imposé",
+            url("/connexion"),
+            json!({
+                "steps": sign_in_steps(&login, &temporary, json!({ "waitForUrl": url("/mot-de-passe") })),
+                "expect": [
+                    { "selector": "h1", "text": "Changer de mot de passe" },
+                    { "selector": "main .flash[role=status]", "visible": true, "text": "choisissez un mot de passe personnel" },
+                    { "selector": "#current", "count": 1 },
+                ],
+            }),
+        ),
+        page_with(
+            "portail : mon espace (mot de passe changé)",
+            url("/mot-de-passe"),
+            json!({
+                "steps": [
+                    { "fill": "#current", "value": temporary },
+                    { "fill": "#password", "value": chosen },
+                    { "fill": "#confirmation", "value": chosen },
+                    { "click": "main form button[type=submit]", "waitForUrl": url("/espace") },
+                ],
+                "expect": [
+                    { "selector": "h1", "text": "Bonjour Joséphine Lefèvre" },
+                    { "selector": "main .flash[role=status]", "text": "Votre mot de passe est changé" },
+                ],
+            }),
+        ),
+    ]))
+    .await;
+}

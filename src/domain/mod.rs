@@ -2,6 +2,7 @@
 //! `web/` call them, they never see HTTP.
 
 pub mod blueprint;
+pub mod calendar;
 pub mod settings;
 
 pub use blueprint::CITY_BLUEPRINT;
