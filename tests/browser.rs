@@ -381,18 +381,39 @@ fn between<'a>(html: &'a str, before: &str, after: &str) -> &'a str {
     &html[start..start + end]
 }
 
-#[actix_web::test]
-async fn backoffice_pages_of_a_city_admin_are_accessible() {
-    let app = TestApp::spawn().await;
+/// A city admin of `app`'s city, and the steps signing it in through the real form of
+/// `/agent/connexion` then going to `path` (the page checked): the pages after it share
+/// its cookies.
+async fn city_admin_signing_in(app: &TestApp, path: &str) -> (String, Value) {
     let login = app.agent("Agnès Martin", &["city_admin"]).await;
-    // Something to show on the requests page.
+    let mut steps = sign_in_steps(
+        &login,
+        AGENT_PASSWORD,
+        json!({ "waitForUrl": app.city_url(&app.city, "/agent/") }),
+    );
+    if path != "/agent/" {
+        steps
+            .as_array_mut()
+            .expect("steps")
+            .push(json!({ "goto": app.city_url(&app.city, path) }));
+    }
+    (login, steps)
+}
+
+// The back-office pages are split in two tests (two browser sessions) to keep each well
+// under 15 s: the profiles page alone, with its big table of checkboxes, takes ~2 s.
+
+#[actix_web::test]
+async fn backoffice_sign_in_dashboard_agents_and_profiles_are_accessible() {
+    let app = TestApp::spawn().await;
+    let (login, sign_in) = city_admin_signing_in(&app, "/agent/").await;
+    // Something to count on the dashboard.
     request_an_account(&app, "Durand", "Marie", "marie.durand@exemple.test").await;
-    let sign_in = app.city_url(&app.city, "/agent/connexion");
     let url = |path: &str| app.city_url(&app.city, path);
     check_pages(spec(vec![
         page_with(
             "espace agents : mot de passe erroné",
-            sign_in.clone(),
+            url("/agent/connexion"),
             json!({
                 "steps": sign_in_steps(&login, "pas le bon mot de passe", json!({ "navigation": true })),
                 "status": 401,
@@ -405,9 +426,9 @@ async fn backoffice_pages_of_a_city_admin_are_accessible() {
         // Signed in through the form itself; the following pages share its cookies.
         page_with(
             "espace agents : tableau de bord",
-            sign_in,
+            url("/agent/connexion"),
             json!({
-                "steps": sign_in_steps(&login, AGENT_PASSWORD, json!({ "waitForUrl": url("/agent/") })),
+                "steps": sign_in,
                 "expect": [
                     { "selector": "h1", "text": "Bonjour Agnès Martin" },
                     { "selector": "main", "text": "1 demande(s) en attente" },
@@ -433,13 +454,28 @@ async fn backoffice_pages_of_a_city_admin_are_accessible() {
                 ],
             }),
         ),
+    ]))
+    .await;
+}
+
+#[actix_web::test]
+async fn backoffice_history_accounts_requests_and_password_are_accessible() {
+    let app = TestApp::spawn().await;
+    let (_, sign_in) = city_admin_signing_in(&app, "/agent/historique").await;
+    // Something to show on the requests page.
+    request_an_account(&app, "Durand", "Marie", "marie.durand@exemple.test").await;
+    let url = |path: &str| app.city_url(&app.city, path);
+    check_pages(spec(vec![
         page_with(
             "espace agents : historique",
-            url("/agent/historique"),
-            json!({ "expect": [
-                { "selector": "h1", "text": "Historique" },
-                { "selector": "table.history", "visible": true },
-            ] }),
+            url("/agent/connexion"),
+            json!({
+                "steps": sign_in,
+                "expect": [
+                    { "selector": "h1", "text": "Historique" },
+                    { "selector": "table.history", "visible": true },
+                ],
+            }),
         ),
         page_with(
             "espace agents : comptes famille",
@@ -545,7 +581,8 @@ async fn family_first_sign_in_forces_a_password_change_and_pages_are_accessible(
     assert_eq!(created.status(), 200);
     let html = created.text().await.unwrap();
     let login = between(&html, "Identifiant : <strong>", "</strong>").to_string();
-    let temporary = between(&html, "mot de passe provisoire : <strong><code>", "</code>").to_string();
+    let temporary =
+        between(&html, "mot de passe provisoire : <strong><code>", "</code>").to_string();
     assert!(login.starts_with("famille-"), "{login}");
 
     let url = |path: &str| app.city_url(&app.city, path);

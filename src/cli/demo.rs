@@ -4,9 +4,11 @@
 use clap::Args;
 
 use super::{cli_actor, provisioner};
+use crate::domain::family;
 use crate::platform::auth::accounts::{self, NewAgent};
 use crate::platform::auth::{directory, passwords};
 use crate::platform::config::Config;
+use crate::platform::crypto::MasterKey;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
 use crate::platform::tenancy::provisioning::{CityRequest, CloneRequest, Provisioner};
@@ -17,7 +19,13 @@ pub struct DemoArgs {
     /// Ne prépare que cette ville de démonstration.
     #[arg(long)]
     city: Option<String>,
+    /// Ajoute ce nombre de familles synthétiques (par défaut : 150 si la ville n'en a aucune).
+    #[arg(long)]
+    families: Option<usize>,
 }
+
+/// Families of a new demonstration city.
+const DEFAULT_FAMILIES: usize = 150;
 
 struct DemoCity {
     slug: &'static str,
@@ -25,6 +33,7 @@ struct DemoCity {
     primary: &'static str,
     accent: &'static str,
     address: &'static [&'static str],
+    postal_code: &'static str,
     phone: &'static str,
     email: &'static str,
 }
@@ -63,6 +72,7 @@ const CITIES: &[DemoCity] = &[
         primary: "#17603a",
         accent: "#8a6d00",
         address: &["Hôtel de ville", "Place de la Mairie", "69960 Corbas"],
+        postal_code: "69960",
         phone: "04 72 00 00 01",
         email: "enfance@corbas.example",
     },
@@ -72,12 +82,14 @@ const CITIES: &[DemoCity] = &[
         primary: "#7d1d3f",
         accent: "#1f5f7a",
         address: &["Hôtel de ville", "Place Camille-Vallin", "69700 Givors"],
+        postal_code: "69700",
         phone: "04 72 00 00 02",
         email: "enfance@givors.example",
     },
 ];
 
-pub async fn run(_config: &Config, db: &Db, args: DemoArgs) -> anyhow::Result<()> {
+pub async fn run(config: &Config, db: &Db, args: DemoArgs) -> anyhow::Result<()> {
+    let master = MasterKey::load_or_create(&config.master_key_file)?;
     let actor = cli_actor();
     let provisioner = provisioner(db, &actor);
     let chosen: Vec<&DemoCity> = CITIES
@@ -92,6 +104,7 @@ pub async fn run(_config: &Config, db: &Db, args: DemoArgs) -> anyhow::Result<()
     }
     for city in chosen {
         ensure_production(&provisioner, city).await?;
+        populate(&provisioner, &master, city, args.families).await?;
         ensure_recette(&provisioner, city).await?;
     }
     Ok(())
@@ -130,6 +143,85 @@ async fn ensure_production(provisioner: &Provisioner<'_>, city: &DemoCity) -> an
     println!(
         "{} : ville créée (http://{}.localhost:8080/)",
         city.slug, city.slug
+    );
+    Ok(())
+}
+
+/// Synthetic families: `requested` more, or the default number in a city without any.
+async fn populate(
+    provisioner: &Provisioner<'_>,
+    master: &MasterKey,
+    demo: &DemoCity,
+    requested: Option<usize>,
+) -> anyhow::Result<()> {
+    let city = provisioner.city(demo.slug).await?;
+    let key = master.city_key(&city.key_id);
+    let held: i64 = provisioner
+        .db
+        .run(city.scope(provisioner.actor), |conn| {
+            Box::pin(async move {
+                use diesel::QueryDsl;
+                use diesel_async::RunQueryDsl;
+                Ok(family::schema::households::table
+                    .count()
+                    .get_result(conn)
+                    .await?)
+            })
+        })
+        .await?;
+    let wanted = match requested {
+        Some(n) => n,
+        None if held == 0 => DEFAULT_FAMILIES,
+        None => return Ok(()),
+    };
+    let locality = family::demo::Locality {
+        postal_code: demo.postal_code,
+        town: demo.name,
+    };
+    let progress = indicatif::ProgressBar::new(wanted as u64)
+        .with_message(format!("familles de {}", demo.name));
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let mut report = family::demo::Report::default();
+    // Batches of 100 families per transaction: steady progress, bounded transactions.
+    for batch in 0..wanted.div_ceil(100) {
+        let count = 100.min(wanted - batch * 100);
+        let city_seed = demo.slug.bytes().fold(0u64, |acc, b| {
+            acc.wrapping_mul(31).wrapping_add(u64::from(b))
+        });
+        let seed = city_seed.wrapping_add((held as u64) * 7919 + batch as u64);
+        let key = key.clone();
+        let locality = family::demo::Locality {
+            postal_code: locality.postal_code,
+            town: locality.town,
+        };
+        let part = provisioner
+            .db
+            .run(city.scope(provisioner.actor), move |conn| {
+                Box::pin(async move {
+                    family::demo::generate(
+                        conn,
+                        &key,
+                        &locality,
+                        seed,
+                        count,
+                        crate::platform::clock::today(),
+                    )
+                    .await
+                })
+            })
+            .await?;
+        report.households += part.households;
+        report.children += part.children;
+        report.shared_custody += part.shared_custody;
+        progress.inc(count as u64);
+    }
+    progress.finish_and_clear();
+    println!(
+        "{} : {} familles synthétiques ({} enfants, {} en garde partagée)",
+        demo.slug, report.households, report.children, report.shared_custody
     );
     Ok(())
 }

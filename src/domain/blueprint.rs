@@ -7,7 +7,7 @@ use crate::platform::db::Conn;
 use crate::platform::error::AppResult;
 use crate::platform::settings::{default_versions, insert_versions};
 use crate::platform::tenancy::City;
-use crate::platform::tenancy::anonymise::Rule;
+use crate::platform::tenancy::anonymise::{Kind, Rule};
 use crate::platform::tenancy::provisioning::Blueprint;
 
 pub struct CityBlueprint;
@@ -15,7 +15,55 @@ pub struct CityBlueprint;
 pub static CITY_BLUEPRINT: CityBlueprint = CityBlueprint;
 
 /// Columns holding personal data, table by table; every area adds its own.
-static PERSONAL_DATA: &[Rule] = &[];
+static PERSONAL_DATA: &[Rule] = &[
+    rule("households", "name", Kind::Name),
+    rule("households", "allocataire", Kind::Erase),
+    rule("households", "archive_reason", Kind::Erase),
+    rule("persons", "last_name", Kind::Name),
+    rule("persons", "first_name", Kind::Name),
+    rule("persons", "birth_name", Kind::Name),
+    rule("persons", "birth_date", Kind::BirthDate),
+    rule("persons", "birth_place", Kind::Town),
+    rule("persons", "email", Kind::Email),
+    rule("persons", "email_pro", Kind::Email),
+    rule("persons", "phone_mobile", Kind::Phone),
+    rule("persons", "phone_home", Kind::Phone),
+    rule("persons", "phone_work", Kind::Phone),
+    rule("persons", "employer", Kind::Erase),
+    rule("addresses", "line1", Kind::Street),
+    rule("addresses", "line2", Kind::EmptyText),
+    rule("addresses", "town", Kind::Town),
+    rule("bank_accounts", "iban_enc", Kind::Erase),
+    rule("bank_accounts", "bic_enc", Kind::Erase),
+    rule("bank_accounts", "iban_hint", Kind::Erase),
+    rule("sepa_mandates", "rum", Kind::Identifier),
+    rule("child_contacts", "last_name", Kind::Name),
+    rule("child_contacts", "first_name", Kind::Name),
+    rule("child_contacts", "phone", Kind::Phone),
+    rule("child_contacts", "notes", Kind::EmptyText),
+    rule("health_sheets", "basic_enc", Kind::Erase),
+    rule("health_sheets", "medical_enc", Kind::Erase),
+    rule("health_sheets", "confidential_enc", Kind::Erase),
+    rule("school_history", "teacher", Kind::Name),
+    rule("custom_values", "value", Kind::EmptyJson),
+    rule("observations", "text", Kind::EmptyText),
+];
+
+const fn rule(table: &'static str, column: &'static str, kind: Kind) -> Rule {
+    Rule {
+        table,
+        column,
+        kind,
+    }
+}
+
+/// After an anonymisation: the search rows hold the old names; documents (files stay with
+/// the source) and photos are not carried over.
+const AFTER_ANONYMISATION: &str = "
+    UPDATE persons SET photo_document_id = NULL;
+    UPDATE incomes SET document_id = NULL;
+    DELETE FROM documents;
+    SELECT refresh_household_search(id) FROM households;";
 
 impl Blueprint for CityBlueprint {
     fn install_defaults<'c>(
@@ -32,5 +80,9 @@ impl Blueprint for CityBlueprint {
 
     fn personal_data(&self) -> &'static [Rule] {
         PERSONAL_DATA
+    }
+
+    fn after_anonymisation(&self) -> &'static str {
+        AFTER_ANONYMISATION
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod blueprint;
 pub mod calendar;
+pub mod family;
 pub mod settings;
 
 pub use blueprint::CITY_BLUEPRINT;

@@ -31,6 +31,8 @@ pub enum Event {
     Logout,
     Denied,
     BreakGlass,
+    /// A family's personal data erased (RGPD right to erasure).
+    Erasure,
 }
 
 impl Event {
@@ -41,6 +43,7 @@ impl Event {
             Event::Logout => "LOGOUT",
             Event::Denied => "DENIED",
             Event::BreakGlass => "BREAK_GLASS",
+            Event::Erasure => "ERASURE",
         }
     }
 }
@@ -93,7 +96,7 @@ fn parse_day(text: &str, what: &str) -> AppResult<Option<NaiveDate>> {
         })
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = audit_log)]
 pub struct Entry {
     pub id: i64,

@@ -39,6 +39,9 @@ pub struct Config {
     pub themes_dir: PathBuf,
     /// Exported paramétrage, `tenants/<slug>/`.
     pub tenants_dir: PathBuf,
+    /// Master key (64 hex characters) from which every city's data key is derived; created
+    /// on first use. Back it up apart from the database: without it encrypted data is lost.
+    pub master_key_file: PathBuf,
     /// Recette environments send every mail here instead of real people.
     pub recette_mail_catchall: String,
     pub pg: PgConfig,
@@ -101,6 +104,7 @@ impl Default for Config {
             backups_dir: "var/backups".into(),
             themes_dir: "themes".into(),
             tenants_dir: "tenants".into(),
+            master_key_file: "var/master.key".into(),
             recette_mail_catchall: "recette@sitiv.invalid".into(),
             pg: PgConfig::default(),
             smtp: SmtpConfig::default(),

@@ -10,6 +10,7 @@ diesel::table! {
         status -> Text,
         theme -> Jsonb,
         production_id -> Nullable<BigInt>,
+        key_id -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

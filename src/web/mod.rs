@@ -25,6 +25,7 @@ pub use guard::{Need, Principal, Routes};
 use crate::platform::auth::authz::Authz;
 use crate::platform::auth::oidc::Oidc;
 use crate::platform::config::Config;
+use crate::platform::crypto::MasterKey;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
 use crate::platform::mail::Mailer;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub authz: Authz,
     pub oidc: Oidc,
     pub mailer: Mailer,
+    pub keys: MasterKey,
     pub blueprint: &'static dyn Blueprint,
 }
 
@@ -57,6 +59,7 @@ impl AppState {
             authz: Authz::default(),
             oidc: Oidc::default(),
             mailer: Mailer::new(&config)?,
+            keys: MasterKey::load_or_create(&config.master_key_file)?,
             blueprint: &crate::domain::CITY_BLUEPRINT,
             config,
             db,

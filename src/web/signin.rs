@@ -514,10 +514,18 @@ async fn password_page(
     csrf: CsrfToken,
     principal: Principal,
 ) -> AppResult<HttpResponse> {
-    render_password(door, &state, &city, &csrf, &principal, None)
+    render_password(door, &state, &city, &csrf, &principal, None).await
 }
 
-fn render_password(
+async fn min_length(state: &State, city: &City) -> AppResult<i64> {
+    Ok(
+        city_settings(state, city).await?["security.password_min_length"]
+            .as_i64()
+            .unwrap_or(12),
+    )
+}
+
+async fn render_password(
     door: &Door,
     state: &State,
     city: &City,
@@ -535,12 +543,33 @@ fn render_password(
             ..
         }
     );
-    let layout = layout(door, "Mot de passe", city, csrf);
+    // A chosen change keeps the face's menu; a forced one offers only signing out.
+    let layout = match (door.kind, forced) {
+        (Kind::Agent, false) => {
+            super::backoffice::agent_layout(state, city, principal, csrf, "Mot de passe", "")
+                .await?
+        }
+        (Kind::Family, false) => {
+            super::portal::family_layout(city, principal, csrf, "Mot de passe", "")
+        }
+        (_, true) => layout(door, "Mot de passe", city, csrf).user(
+            principal.label(),
+            if door.kind == Kind::Agent {
+                "/agent/deconnexion"
+            } else {
+                "/deconnexion"
+            },
+        ),
+    };
     let mut response = html(
         &state.templates,
         &layout,
         "signin/password",
-        &json!({ "forced": forced, "error": error, "action": format!("{}/mot-de-passe", door.base), "current": true }),
+        &json!({
+            "forced": forced, "error": error, "current": true,
+            "action": format!("{}/mot-de-passe", door.base),
+            "min_length": min_length(state, city).await?,
+        }),
     )?;
     if error.is_some() {
         *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -606,7 +635,7 @@ async fn change_password(
     match outcome {
         Ok(()) => Ok(flash::redirect(door.home, "Votre mot de passe est changé.")),
         Err(AppError::Invalid(message)) => {
-            render_password(door, &state, &city, &csrf, &principal, Some(&message))
+            render_password(door, &state, &city, &csrf, &principal, Some(&message)).await
         }
         Err(other) => Err(other),
     }
@@ -709,10 +738,10 @@ async fn link_page(
 ) -> AppResult<HttpResponse> {
     let token = token.into_inner();
     let valid = link_target(&state, &city, door, &token).await?.is_some();
-    render_link(door, &state, &city, &csrf, &token, valid, None)
+    render_link(door, &state, &city, &csrf, &token, valid, None).await
 }
 
-fn render_link(
+async fn render_link(
     door: &Door,
     state: &State,
     city: &City,
@@ -730,6 +759,7 @@ fn render_link(
             "link": true, "valid": valid, "error": error, "current": false,
             "action": format!("{}/nouveau-mot-de-passe/{token}", door.base),
             "forgot": format!("{}/mot-de-passe-oublie", door.base),
+            "min_length": min_length(state, city).await?,
         }),
     )?;
     if !valid {
@@ -771,7 +801,7 @@ async fn use_link(
 ) -> AppResult<HttpResponse> {
     let token = token.into_inner();
     let Some(id) = link_target(&state, &city, door, &token).await? else {
-        return render_link(door, &state, &city, &csrf, &token, false, None);
+        return render_link(door, &state, &city, &csrf, &token, false, None).await;
     };
     let settings = city_settings(&state, &city).await?;
     let min_length = settings["security.password_min_length"]
@@ -815,7 +845,7 @@ async fn use_link(
             "Votre mot de passe est enregistré : vous pouvez vous connecter.",
         )),
         Err(AppError::Invalid(message)) => {
-            render_link(door, &state, &city, &csrf, &token, true, Some(&message))
+            render_link(door, &state, &city, &csrf, &token, true, Some(&message)).await
         }
         Err(other) => Err(other),
     }

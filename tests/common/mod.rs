@@ -76,6 +76,7 @@ pub fn test_config(db_url: &str) -> Config {
         generated_dir: unique_dir("generated"),
         backups_dir: unique_dir("backups"),
         tenants_dir: unique_dir("tenants"),
+        master_key_file: repo_path("var/test-master.key"),
         ..Config::default()
     }
 }
@@ -235,6 +236,7 @@ pub fn marelle(args: &[&str]) -> (bool, String, String) {
             "MARELLE_BACKUPS_DIR",
             std::env::temp_dir().join("marelle-test-backups"),
         )
+        .env("MARELLE_MASTER_KEY_FILE", repo_path("var/test-master.key"))
         .env_remove("MARELLE_CONFIG")
         .current_dir(repo_path(""))
         .output()

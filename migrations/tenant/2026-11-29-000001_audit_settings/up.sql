@@ -11,7 +11,7 @@ CREATE TABLE audit_log (
     row_id     text,
     -- Row changes, and the security events written by the application.
     op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'LOGIN', 'LOGIN_FAILED',
-                                           'LOGOUT', 'DENIED', 'BREAK_GLASS')),
+                                           'LOGOUT', 'DENIED', 'BREAK_GLASS', 'ERASURE')),
     before     jsonb,
     after      jsonb
 );
@@ -25,6 +25,8 @@ DECLARE
     old_row jsonb;
     new_row jsonb;
 BEGIN
+    -- Copying a city environment (recette refresh) is not a change of its data.
+    IF current_setting('marelle.copying', true) = 'on' THEN RETURN NULL; END IF;
     IF actor IS NULL THEN
         RAISE EXCEPTION 'modification sans auteur sur %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME
             USING HINT = 'les écritures passent par le helper de transaction, qui fixe marelle.user_id';
@@ -44,7 +46,9 @@ BEGIN
     -- Qualified by the table's own schema, whatever the search_path of the moment.
     EXECUTE format('INSERT INTO %I.audit_log (user_id, table_name, row_id, op, before, after)
                     VALUES ($1, $2, $3, $4, $5, $6)', TG_TABLE_SCHEMA)
-        USING actor, TG_TABLE_NAME, coalesce(new_row->>'id', old_row->>'id'), TG_OP, old_row, new_row;
+        USING actor, TG_TABLE_NAME,
+              coalesce(new_row->>'id', old_row->>'id', new_row->>'child_id', old_row->>'child_id'),
+              TG_OP, old_row, new_row;
     RETURN NULL;
 END $$;
 
@@ -58,6 +62,8 @@ END $$;
 -- Append-only tables (settings history, financial records) refuse edits and deletions.
 CREATE FUNCTION forbid_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- An anonymised copy rewrites authors' names, and only that.
+    IF current_setting('marelle.copying', true) = 'on' THEN RETURN coalesce(NEW, OLD); END IF;
     RAISE EXCEPTION 'la table % ne se modifie pas : ajoutez une nouvelle version', TG_TABLE_NAME;
 END $$;
 

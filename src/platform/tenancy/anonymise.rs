@@ -24,6 +24,8 @@ pub enum Kind {
     Town,
     /// A date of birth (the table has an `id`): moved by 1 to 90 days either way.
     BirthDate,
+    /// A unique reference (the table has an `id`): `ANON-<id>`.
+    Identifier,
     /// Free text, identifiers and encrypted blobs: removed (the column must be nullable).
     Erase,
     /// Free text in a NOT NULL column: emptied.
@@ -132,10 +134,9 @@ pub fn run(conn: &mut BlockingConn, rules: &[Rule], salt_hint: &str) -> AppResul
     for rule in rules {
         let column = quote_ident(rule.column);
         let value = replacement(rule.kind, &column, &quote_literal(&salt));
+        // Runs in copy mode (set by the copy): the replaced values are not audited.
         conn.batch_execute(&format!(
-            "ALTER TABLE {table} DISABLE TRIGGER USER;
-             UPDATE {table} SET {column} = {value} WHERE {column} IS NOT NULL;
-             ALTER TABLE {table} ENABLE TRIGGER USER;",
+            "UPDATE {table} SET {column} = {value} WHERE {column} IS NOT NULL;",
             table = quote_ident(rule.table),
         ))?;
     }
@@ -185,6 +186,7 @@ fn replacement(kind: Kind, column: &str, salt: &str) -> String {
             let h = format!("(('x' || substr(md5({salt} || id::text), 9, 4))::bit(16)::int % 180)");
             format!("{column} + ({h} - 90 + CASE WHEN {h} >= 90 THEN 1 ELSE 0 END)")
         }
+        Kind::Identifier => "'ANON-' || id".to_string(),
         Kind::Erase => "NULL".to_string(),
         Kind::EmptyText => "''".to_string(),
         Kind::EmptyJson => "'{}'::jsonb".to_string(),

@@ -79,6 +79,9 @@ pub struct City {
     pub name: String,
     pub env: Env,
     pub schema: String,
+    /// Identifies the key encrypting this environment's sensitive columns.
+    #[serde(skip)]
+    pub key_id: String,
     pub status: Status,
     pub theme: Theme,
     pub hosts: Vec<String>,

@@ -19,7 +19,7 @@ use futures_util::future::BoxFuture;
 use crate::platform::backup;
 use crate::platform::db::{
     BlockingConn, Conn, Db, MigrationSet, Scope, TENANT_MIGRATIONS, migrate_schema, open_blocking,
-    quote_ident, quote_literal, with_search_path,
+    quote_ident, with_search_path,
 };
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::schema::{cities, city_hosts};
@@ -35,6 +35,8 @@ pub trait Blueprint: Send + Sync + 'static {
     ) -> BoxFuture<'c, AppResult<()>>;
     /// Every column holding personal data, for anonymised copies.
     fn personal_data(&self) -> &'static [Rule];
+    /// SQL run after an anonymisation (rebuilding what derives from the replaced data).
+    fn after_anonymisation(&self) -> &'static str;
 }
 
 /// Who acts, on which database, with which blueprint.
@@ -74,6 +76,7 @@ impl Provisioner<'_> {
         let city = City {
             id: 0,
             schema: schema_for(&request.slug),
+            key_id: new_key_id(),
             slug: request.slug,
             name: request.name.trim().to_string(),
             env: request.env,
@@ -107,6 +110,12 @@ impl Provisioner<'_> {
         let city = City {
             id: 0,
             schema: schema_for(&request.to),
+            // A plain copy reads the source's encrypted columns; an anonymised one holds none.
+            key_id: if request.anonymise {
+                new_key_id()
+            } else {
+                source.key_id.clone()
+            },
             slug: request.to,
             name: source.name.clone(),
             env: request.env,
@@ -115,6 +124,7 @@ impl Provisioner<'_> {
             hosts,
         };
         let rules = self.blueprint.personal_data();
+        let blueprint = self.blueprint;
         let anonymised = request.anonymise;
         let source_schema = source.schema.clone();
         let city = self
@@ -132,6 +142,7 @@ impl Provisioner<'_> {
                         .copied()
                         .collect();
                     anonymise::run(conn, &all, &city.slug)?;
+                    conn.batch_execute(blueprint.after_anonymisation())?;
                 }
                 Ok(())
             })
@@ -270,6 +281,11 @@ impl Provisioner<'_> {
     }
 }
 
+fn new_key_id() -> String {
+    use rand::Rng;
+    hex::encode(rand::rng().random::<[u8; 16]>())
+}
+
 fn normalise_hosts(hosts: &[String]) -> AppResult<Vec<String>> {
     if hosts.is_empty() {
         return Err(AppError::invalid(
@@ -334,6 +350,7 @@ fn register(conn: &mut BlockingConn, city: &City, production_id: Option<i64>) ->
             cities::schema_name.eq(&city.schema),
             cities::theme.eq(serde_json::to_value(&city.theme).map_err(AppError::internal)?),
             cities::production_id.eq(production_id),
+            cities::key_id.eq(&city.key_id),
         ))
         .returning(cities::id)
         .get_result(conn)?;
@@ -363,8 +380,8 @@ struct Dependency {
 }
 
 /// Copies every row of every table of `from` into the same table of `to` (parents
-/// before children), with triggers off so the copy is not audited as new changes, then
-/// moves the identity sequences past the copied ids.
+/// before children), in copy mode so the copy is not audited as new changes, then moves
+/// the sequences past the copied values.
 fn copy_rows(conn: &mut BlockingConn, from: &str, to: &str, skip_audit: bool) -> AppResult<()> {
     let tables: Vec<String> = diesel::sql_query(
         "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -384,13 +401,27 @@ fn copy_rows(conn: &mut BlockingConn, from: &str, to: &str, skip_audit: bool) ->
          JOIN pg_class child ON child.oid = k.conrelid
          JOIN pg_class parent ON parent.oid = k.confrelid
          JOIN pg_namespace n ON n.oid = child.relnamespace
-         WHERE k.contype = 'f' AND n.nspname = $1",
+         WHERE k.contype = 'f' AND NOT k.condeferrable AND n.nspname = $1",
     )
     .bind::<Text, _>(to)
     .load::<Dependency>(conn)?
     .into_iter()
     .map(|d| (d.child, d.parent))
     .collect();
+    // Deferrable references (cycles, such as persons and their photo documents) are checked
+    // at commit, once every table is in. Row triggers (audit, search) stand aside for the
+    // rest of the transaction: copied rows are not changes (see `audit_row()`).
+    conn.batch_execute(
+        "SET CONSTRAINTS ALL DEFERRED; SELECT set_config('marelle.copying', 'on', true);",
+    )?;
+    // Rows the migrations seeded (reference lists) give way to the source's own.
+    if !tables.is_empty() {
+        let all: Vec<String> = tables
+            .iter()
+            .map(|t| format!("{}.{}", quote_ident(to), quote_ident(t)))
+            .collect();
+        conn.batch_execute(&format!("TRUNCATE {} CASCADE", all.join(", ")))?;
+    }
     for table in parents_first(tables, &dependencies) {
         let columns = copyable_columns(conn, to, &table)?;
         if columns.is_empty() {
@@ -399,36 +430,45 @@ fn copy_rows(conn: &mut BlockingConn, from: &str, to: &str, skip_audit: bool) ->
         let target = format!("{}.{}", quote_ident(to), quote_ident(&table));
         let source = format!("{}.{}", quote_ident(from), quote_ident(&table));
         conn.batch_execute(&format!(
-            "ALTER TABLE {target} DISABLE TRIGGER USER;
-             INSERT INTO {target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {source};
-             ALTER TABLE {target} ENABLE TRIGGER USER;"
+            "INSERT INTO {target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {source};"
         ))?;
-        if has_identity_id(conn, to, &table)? {
-            conn.batch_execute(&format!(
-                "SELECT setval(pg_get_serial_sequence({lit}, 'id'),
-                               coalesce((SELECT max(id) FROM {target}), 0) + 1, false)",
-                lit = quote_literal(&target),
-            ))?;
-        }
     }
-    Ok(())
+    reset_sequences(conn, to)
 }
 
-fn has_identity_id(conn: &mut BlockingConn, schema: &str, table: &str) -> AppResult<bool> {
+/// Moves every sequence owned by a column of `schema` (identities, family numbers) past
+/// the largest value copied.
+fn reset_sequences(conn: &mut BlockingConn, schema: &str) -> AppResult<()> {
     #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+    struct Owned {
+        #[diesel(sql_type = Text)]
+        sequence: String,
+        #[diesel(sql_type = Text)]
+        table: String,
+        #[diesel(sql_type = Text)]
+        column: String,
     }
-    let found = diesel::sql_query(
-        "SELECT count(*) AS n FROM pg_attribute a
-         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = 'id' AND a.attidentity <> ''",
+    let owned: Vec<Owned> = diesel::sql_query(
+        "SELECT s.relname AS sequence, t.relname AS table, a.attname AS column
+         FROM pg_class s
+         JOIN pg_namespace n ON n.oid = s.relnamespace
+         JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.refobjsubid > 0
+         JOIN pg_class t ON t.oid = d.refobjid
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+         WHERE s.relkind = 'S' AND n.nspname = $1",
     )
     .bind::<Text, _>(schema)
-    .bind::<Text, _>(table)
-    .get_result::<Found>(conn)?;
-    Ok(found.n > 0)
+    .load(conn)?;
+    for o in owned {
+        let schema = quote_ident(schema);
+        conn.batch_execute(&format!(
+            "SELECT setval('{schema}.{seq}', coalesce((SELECT max({col}) FROM {schema}.{table}), 0) + 1, false)",
+            seq = quote_ident(&o.sequence),
+            col = quote_ident(&o.column),
+            table = quote_ident(&o.table),
+        ))?;
+    }
+    Ok(())
 }
 
 /// Stored (non-generated) columns of a table, quoted and comma-separated.

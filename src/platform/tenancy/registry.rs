@@ -21,6 +21,7 @@ pub struct CityRow {
     pub status: String,
     pub theme: serde_json::Value,
     pub production_id: Option<i64>,
+    pub key_id: String,
 }
 
 impl CityRow {
@@ -37,6 +38,7 @@ impl CityRow {
             slug: self.slug,
             name: self.name,
             schema: self.schema_name,
+            key_id: self.key_id,
             theme,
             hosts,
         })

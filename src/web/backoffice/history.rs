@@ -32,6 +32,7 @@ pub fn operation_label(op: &str) -> &'static str {
         "LOGOUT" => "déconnexion",
         "DENIED" => "refus d'accès",
         "BREAK_GLASS" => "accès d'urgence",
+        "ERASURE" => "effacement RGPD",
         _ => "événement",
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE platform.cities DROP COLUMN key_id;
