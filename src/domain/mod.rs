@@ -4,6 +4,8 @@
 pub mod blueprint;
 pub mod calendar;
 pub mod family;
+pub mod money;
+pub mod pricing;
 pub mod settings;
 
 pub use blueprint::CITY_BLUEPRINT;

@@ -33,6 +33,8 @@ pub enum Event {
     BreakGlass,
     /// A family's personal data erased (RGPD right to erasure).
     Erasure,
+    /// A family's data exported (RGPD portability).
+    Export,
 }
 
 impl Event {
@@ -44,6 +46,7 @@ impl Event {
             Event::Denied => "DENIED",
             Event::BreakGlass => "BREAK_GLASS",
             Event::Erasure => "ERASURE",
+            Event::Export => "EXPORT",
         }
     }
 }

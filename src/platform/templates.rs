@@ -27,9 +27,14 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn new(themes_dir: PathBuf) -> anyhow::Result<Templates> {
+    /// `helpers` registers the application's formatting helpers (dates, money...).
+    pub fn new(
+        themes_dir: PathBuf,
+        helpers: fn(&mut Handlebars<'static>),
+    ) -> anyhow::Result<Templates> {
         let mut base = Handlebars::new();
         base.set_strict_mode(false);
+        helpers(&mut base);
         base.register_embed_templates_with_extension::<Embedded>(".hbs")?;
         Ok(Templates {
             base: Arc::new(base),

@@ -11,6 +11,7 @@ mod flash;
 mod forms;
 pub mod guard;
 mod health;
+mod helpers;
 mod page;
 mod portal;
 mod signin;
@@ -53,7 +54,7 @@ pub type State = web::Data<AppState>;
 impl AppState {
     pub fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
         Ok(AppState {
-            templates: Templates::new(config.themes_dir.clone())?,
+            templates: Templates::new(config.themes_dir.clone(), helpers::register)?,
             tenants: Tenants::new(db.clone()),
             settings: SettingsCache::default(),
             authz: Authz::default(),

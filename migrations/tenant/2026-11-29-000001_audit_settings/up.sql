@@ -11,7 +11,7 @@ CREATE TABLE audit_log (
     row_id     text,
     -- Row changes, and the security events written by the application.
     op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'LOGIN', 'LOGIN_FAILED',
-                                           'LOGOUT', 'DENIED', 'BREAK_GLASS', 'ERASURE')),
+                                           'LOGOUT', 'DENIED', 'BREAK_GLASS', 'ERASURE', 'EXPORT')),
     before     jsonb,
     after      jsonb
 );

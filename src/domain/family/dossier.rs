@@ -300,22 +300,21 @@ async fn children_of(
     household: i64,
     today: NaiveDate,
 ) -> AppResult<Vec<ChildSummary>> {
-    let rows: Vec<ChildRow> =
-        child_links::table
-            .inner_join(persons::table)
-            .filter(child_links::household_id.eq(household))
-            .filter(child_links::valid_to.is_null())
-            .order(persons::birth_date.asc())
-            .select((
-                child_links::usual_residence,
-                persons::id,
-                persons::first_name,
-                persons::last_name,
-                persons::sex,
-                persons::birth_date,
-            ))
-            .load(conn)
-            .await?;
+    let rows: Vec<ChildRow> = child_links::table
+        .inner_join(persons::table)
+        .filter(child_links::household_id.eq(household))
+        .filter(child_links::valid_to.is_null())
+        .order(persons::birth_date.asc())
+        .select((
+            child_links::usual_residence,
+            persons::id,
+            persons::first_name,
+            persons::last_name,
+            persons::sex,
+            persons::birth_date,
+        ))
+        .load(conn)
+        .await?;
     let mut children = Vec::new();
     for (usual_residence, id, first_name, last_name, sex, birth_date) in rows {
         let households = households_of(conn, id).await?;

@@ -359,6 +359,20 @@ pub async fn update_household(
     Ok(())
 }
 
+/// Ensures `child` is a child of this city (404 otherwise).
+pub async fn require_child(conn: &mut Conn, child: i64) -> AppResult<()> {
+    let found: i64 = persons::table
+        .filter(persons::id.eq(child))
+        .filter(persons::kind.eq("child"))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found == 0 {
+        return Err(AppError::not_found("Enfant introuvable."));
+    }
+    Ok(())
+}
+
 /// The household a person belongs to (as adult member or linked child), to check that a
 /// person id given under a family URL really is in that family.
 pub async fn person_in_household(

@@ -28,6 +28,27 @@ static DEFINITIONS: &[SettingDef] = &[
         "nom de l'expéditeur des courriels",
         "Service enfance",
     ),
+    number(
+        "documents.max_size_mb",
+        "taille maximale d'une pièce (Mo)",
+        10,
+        1,
+        50,
+    ),
+    number(
+        "documents.max_count",
+        "nombre maximal de pièces par famille",
+        50,
+        1,
+        500,
+    ),
+    number(
+        "documents.expiry_warning_days",
+        "alerte avant la fin de validité d'une pièce (jours)",
+        30,
+        1,
+        365,
+    ),
     flag(
         "security.local_accounts_enabled",
         "comptes locaux des agents autorisés",

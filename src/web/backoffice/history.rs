@@ -33,6 +33,7 @@ pub fn operation_label(op: &str) -> &'static str {
         "DENIED" => "refus d'accès",
         "BREAK_GLASS" => "accès d'urgence",
         "ERASURE" => "effacement RGPD",
+        "EXPORT" => "export RGPD",
         _ => "événement",
     }
 }

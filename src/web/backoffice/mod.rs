@@ -2,7 +2,10 @@
 
 mod accounts;
 mod agents;
+mod children;
+mod families;
 mod history;
+mod upload;
 
 use actix_web::HttpResponse;
 use serde_json::json;
@@ -18,6 +21,8 @@ use crate::platform::tenancy::City;
 
 pub fn routes(routes: &mut Routes) {
     routes.get("/agent/", Need::AnyAgent, dashboard);
+    families::routes(routes);
+    children::routes(routes);
     agents::routes(routes);
     accounts::routes(routes);
     history::routes(routes);
@@ -26,6 +31,12 @@ pub fn routes(routes: &mut Routes) {
 /// Menu entries: (path, label, object the entry needs to read).
 const MENU: &[(&str, &str, &str)] = &[
     ("/agent/", "Tableau de bord", ""),
+    ("/agent/familles", "Familles", "families"),
+    (
+        "/agent/documents/expirant",
+        "Pièces à échéance",
+        "documents",
+    ),
     ("/agent/comptes/demandes", "Demandes de compte", "accounts"),
     ("/agent/comptes", "Comptes famille", "accounts"),
     ("/agent/agents", "Agents", "agents"),

@@ -1,0 +1,1203 @@
+//! Families in the back-office: search, the household page (synthetic view of the
+//! dossier), creation with homonym check, changes, incomes, bank details, documents,
+//! archiving, RGPD export and erasure.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::agent_layout;
+use crate::domain::family::bank::{self, BankInput};
+use crate::domain::family::documents::{self, Limits, Owner, Upload};
+use crate::domain::family::dossier::{self, Visibility};
+use crate::domain::family::health::HealthAccess;
+use crate::domain::family::model::{
+    AddressInput, AdultInput, ChildInput, HouseholdPatch, NewFamily, PROFESSIONAL_SITUATIONS,
+    REGIMES, SITUATIONS,
+};
+use crate::domain::family::store::{self, Creation, IncomeInput};
+use crate::domain::family::{rgpd, search};
+use crate::domain::settings::CATALOGUE;
+use crate::platform::audit;
+use crate::platform::auth::authz::{ANYWHERE, Action, CITY};
+use crate::platform::clock;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::tenancy::City;
+use crate::web::faces::{CsrfToken, CurrentCity};
+use crate::web::forms::CsrfForm;
+use crate::web::guard::{Need, Principal, Routes};
+use crate::web::page::html;
+use crate::web::{State, flash};
+
+pub fn routes(routes: &mut Routes) {
+    let read = Need::Agent("families", Action::Read);
+    let write = Need::Agent("families", Action::Write);
+    routes
+        .get("/agent/familles", read, search_page)
+        .get("/agent/familles/nouvelle", write, new_page)
+        .post("/agent/familles", write, create)
+        .get("/agent/familles/{id}", read, household_page)
+        .post("/agent/familles/{id}", write, update)
+        .post("/agent/familles/{id}/adultes", write, add_adult)
+        .post("/agent/familles/{id}/enfants", write, add_child)
+        .post("/agent/familles/{id}/rattacher", write, attach_child)
+        .post("/agent/familles/{id}/archiver", write, archive)
+        .post("/agent/familles/{id}/reactiver", write, reactivate)
+        .post(
+            "/agent/familles/{id}/revenus",
+            Need::Agent("family_income", Action::Write),
+            add_income,
+        )
+        .post(
+            "/agent/familles/{id}/banque",
+            Need::Agent("bank", Action::Write),
+            add_bank,
+        )
+        .post(
+            "/agent/familles/{id}/banque/{account}/mandat",
+            Need::Agent("bank", Action::Write),
+            add_mandate,
+        )
+        .post(
+            "/agent/familles/{id}/documents",
+            Need::Agent("documents", Action::Write),
+            upload,
+        )
+        .get(
+            "/agent/familles/{id}/export",
+            Need::Agent("families", Action::Process),
+            export,
+        )
+        .post(
+            "/agent/familles/{id}/effacer",
+            Need::Agent("families", Action::Process),
+            erase,
+        )
+        .get(
+            "/agent/documents/expirant",
+            Need::Agent("documents", Action::Read),
+            expiring,
+        )
+        .get(
+            "/agent/documents/{id}",
+            Need::Agent("documents", Action::Read),
+            download,
+        );
+}
+
+/// What this agent may see of a dossier.
+pub async fn visibility(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+) -> AppResult<Visibility> {
+    let may = |object: &'static str| principal.may(state, city, object, CITY, Action::Read);
+    Ok(Visibility {
+        income: may("family_income").await?,
+        bank: may("bank").await?,
+        health: HealthAccess {
+            basic: may("health:basic").await?,
+            medical: may("health:medical").await?,
+            confidential: may("health:confidential").await?,
+        },
+    })
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
+struct SearchQuery {
+    q: String,
+    archives: Option<String>,
+    page: i64,
+}
+
+const PAGE: i64 = 25;
+
+async fn search_page(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let (q, archived, page) = (query.q.clone(), query.archives.is_some(), query.page.max(0));
+    let (items, total) = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move { search::search(conn, &q, archived, PAGE, page * PAGE).await })
+        })
+        .await?;
+    let can_create = principal
+        .may(&state, &city, "families", ANYWHERE, Action::Write)
+        .await?;
+    let layout = agent_layout(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        "Familles",
+        "/agent/familles",
+    )
+    .await?;
+    let link = |page: i64| {
+        format!(
+            "/agent/familles?{}",
+            serde_html_form::to_string(&SearchQuery {
+                page,
+                ..SearchQuery {
+                    q: query.q.clone(),
+                    archives: query.archives.clone(),
+                    page: 0
+                }
+            })
+            .unwrap_or_default()
+        )
+    };
+    html(
+        &state.templates,
+        &layout,
+        "backoffice/families",
+        &json!({
+            "q": query.q, "archives": archived, "items": items, "total": total, "searched": !query.q.trim().is_empty(),
+            "can_create": can_create,
+            "previous": (page > 0).then(|| link(page - 1)),
+            "next": ((page + 1) * PAGE < total).then(|| link(page + 1)),
+        }),
+    )
+}
+
+/// The creation form, flat (three children rows at most; more are added afterwards).
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(default)]
+struct FamilyForm {
+    situation: String,
+    regime: String,
+    allocataire: String,
+    line1: String,
+    line2: String,
+    postal_code: String,
+    town: String,
+    head_last_name: String,
+    head_first_name: String,
+    head_sex: String,
+    head_birth_date: String,
+    head_email: String,
+    head_phone: String,
+    head_job: String,
+    partner_last_name: String,
+    partner_first_name: String,
+    partner_sex: String,
+    partner_birth_date: String,
+    partner_email: String,
+    partner_phone: String,
+    partner_job: String,
+    child1_last_name: String,
+    child1_first_name: String,
+    child1_sex: String,
+    child1_birth_date: String,
+    child2_last_name: String,
+    child2_first_name: String,
+    child2_sex: String,
+    child2_birth_date: String,
+    child3_last_name: String,
+    child3_first_name: String,
+    child3_sex: String,
+    child3_birth_date: String,
+    ignore_homonyms: Option<String>,
+}
+
+fn date(text: &str, what: &str) -> AppResult<Option<chrono::NaiveDate>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map(Some)
+        .map_err(|_| AppError::invalid(format!("{what} invalide « {text} » : JJ/MM/AAAA attendu")))
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+impl FamilyForm {
+    fn to_new_family(&self) -> AppResult<NewFamily> {
+        let adult = |last: &str,
+                     first: &str,
+                     sex: &str,
+                     birth: &str,
+                     email: &str,
+                     phone: &str,
+                     job: &str|
+         -> AppResult<AdultInput> {
+            Ok(AdultInput {
+                last_name: last.into(),
+                first_name: first.into(),
+                sex: some(sex),
+                birth_date: date(birth, "date de naissance")?,
+                email: some(email),
+                phone_mobile: some(phone),
+                professional_situation: some(job),
+                ..AdultInput::default()
+            })
+        };
+        let children = [
+            (
+                &self.child1_last_name,
+                &self.child1_first_name,
+                &self.child1_sex,
+                &self.child1_birth_date,
+            ),
+            (
+                &self.child2_last_name,
+                &self.child2_first_name,
+                &self.child2_sex,
+                &self.child2_birth_date,
+            ),
+            (
+                &self.child3_last_name,
+                &self.child3_first_name,
+                &self.child3_sex,
+                &self.child3_birth_date,
+            ),
+        ]
+        .into_iter()
+        .filter(|(last, first, _, _)| !last.trim().is_empty() || !first.trim().is_empty())
+        .map(|(last, first, sex, birth)| {
+            Ok(ChildInput {
+                last_name: last.clone(),
+                first_name: first.clone(),
+                sex: some(sex),
+                birth_date: date(birth, "date de naissance de l'enfant")?,
+                ..ChildInput::default()
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+        let partner = if self.partner_last_name.trim().is_empty()
+            && self.partner_first_name.trim().is_empty()
+        {
+            None
+        } else {
+            Some(adult(
+                &self.partner_last_name,
+                &self.partner_first_name,
+                &self.partner_sex,
+                &self.partner_birth_date,
+                &self.partner_email,
+                &self.partner_phone,
+                &self.partner_job,
+            )?)
+        };
+        Ok(NewFamily {
+            situation: some(&self.situation),
+            regime: some(&self.regime),
+            allocataire: some(&self.allocataire),
+            address: AddressInput {
+                line1: self.line1.clone(),
+                line2: self.line2.clone(),
+                postal_code: self.postal_code.clone(),
+                town: self.town.clone(),
+            },
+            billing_address: None,
+            head: adult(
+                &self.head_last_name,
+                &self.head_first_name,
+                &self.head_sex,
+                &self.head_birth_date,
+                &self.head_email,
+                &self.head_phone,
+                &self.head_job,
+            )?,
+            partner,
+            children,
+            ignore_homonyms: self.ignore_homonyms.is_some(),
+        })
+    }
+}
+
+fn choices(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|(code, label)| json!({ "code": code, "label": label, "selected": *code == selected }))
+        .collect()
+}
+
+async fn render_new(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+    csrf: &CsrfToken,
+    form: &FamilyForm,
+    error: Option<&str>,
+    homonyms: Option<Vec<search::Homonym>>,
+) -> AppResult<HttpResponse> {
+    let layout = agent_layout(
+        state,
+        city,
+        principal,
+        csrf,
+        "Nouvelle famille",
+        "/agent/familles",
+    )
+    .await?;
+    let mut response = html(
+        &state.templates,
+        &layout,
+        "backoffice/family_new",
+        &json!({
+            "form": form, "error": error, "homonyms": homonyms,
+            "situations": choices(SITUATIONS, &form.situation),
+            "regimes": choices(REGIMES, if form.regime.is_empty() { "caf" } else { &form.regime }),
+            "head_jobs": choices(PROFESSIONAL_SITUATIONS, &form.head_job),
+            "partner_jobs": choices(PROFESSIONAL_SITUATIONS, &form.partner_job),
+        }),
+    )?;
+    if error.is_some() || homonyms.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+async fn new_page(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+) -> AppResult<HttpResponse> {
+    let form = FamilyForm {
+        town: city.name.clone(),
+        ..FamilyForm::default()
+    };
+    render_new(&state, &city, &principal, &csrf, &form, None, None).await
+}
+
+async fn create(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<FamilyForm>,
+) -> AppResult<HttpResponse> {
+    let input = match form.to_new_family() {
+        Ok(input) => input,
+        Err(error) => {
+            return render_new(
+                &state,
+                &city,
+                &principal,
+                &csrf,
+                &form,
+                Some(&error.to_string()),
+                None,
+            )
+            .await;
+        }
+    };
+    let outcome = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move { store::create_family(conn, &input, clock::today()).await })
+        })
+        .await;
+    match outcome {
+        Ok(Creation::Created(family)) => Ok(flash::redirect(
+            &format!("/agent/familles/{}", family.id),
+            &format!("Famille n° {} créée.", family.number),
+        )),
+        Ok(Creation::Homonyms(found)) => {
+            render_new(&state, &city, &principal, &csrf, &form, None, Some(found)).await
+        }
+        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_new(
+                &state,
+                &city,
+                &principal,
+                &csrf,
+                &form,
+                Some(&error.to_string()),
+                None,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn household_page(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let message = flash::take(&req);
+    let mut response = render_household(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        message.as_deref(),
+        None,
+    )
+    .await?;
+    if message.is_some() {
+        flash::clear(&mut response);
+    }
+    Ok(response)
+}
+
+async fn render_household(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+    csrf: &CsrfToken,
+    id: i64,
+    message: Option<&str>,
+    error: Option<&str>,
+) -> AppResult<HttpResponse> {
+    let visibility = visibility(state, city, principal).await?;
+    let sees_documents = principal
+        .may(state, city, "documents", CITY, Action::Read)
+        .await?;
+    let today = clock::today();
+    let (view, documents, history) = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move {
+                let view = dossier::household(conn, id, today, visibility).await?;
+                let documents = if sees_documents {
+                    Some(documents::of_household(conn, id).await?)
+                } else {
+                    None
+                };
+                let history = audit::history_of(conn, "households", &id.to_string()).await?;
+                Ok((view, documents, history))
+            })
+        })
+        .await?;
+    let may =
+        |object: &'static str, action: Action| principal.may(state, city, object, CITY, action);
+    let rights = json!({
+        "write": may("families", Action::Write).await?,
+        "income_write": may("family_income", Action::Write).await?,
+        "bank_write": may("bank", Action::Write).await?,
+        "documents_write": may("documents", Action::Write).await?,
+        "process": may("families", Action::Process).await?,
+        "audit": may("audit", Action::Read).await?,
+    });
+    let title = format!("Famille {} — n° {}", view.name, view.number);
+    let layout = agent_layout(state, city, principal, csrf, &title, "/agent/familles")
+        .await?
+        .flash(message);
+    let mut response = html(
+        &state.templates,
+        &layout,
+        "backoffice/household",
+        &json!({
+            "family": view,
+            "documents": documents,
+            "document_kinds": documents::KINDS.iter().map(|(code, label)| json!({ "code": code, "label": label })).collect::<Vec<_>>(),
+            "history": super::history::entry_views(&history),
+            "rights": rights,
+            "error": error,
+            "situations": choices(SITUATIONS, &view.situation),
+            "regimes": choices(REGIMES, &view.regime),
+            "jobs": choices(PROFESSIONAL_SITUATIONS, ""),
+            "today": today.format("%Y-%m-%d").to_string(),
+            "back": format!("/agent/familles/{id}"),
+        }),
+    )?;
+    if error.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// Runs a change on household `id`; on bad input the household page comes back with the
+/// French error (nothing changed), otherwise a redirect with `done`.
+async fn change<F>(
+    state: State,
+    city: &City,
+    principal: &Principal,
+    csrf: &CsrfToken,
+    id: i64,
+    done: &str,
+    work: F,
+) -> AppResult<HttpResponse>
+where
+    F: for<'c> FnOnce(&'c mut crate::platform::db::Conn) -> crate::platform::db::Work<'c, ()>
+        + Send,
+{
+    match state.db.run(city.scope(&principal.actor()), work).await {
+        Ok(()) => Ok(flash::redirect(&format!("/agent/familles/{id}"), done)),
+        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_household(
+                &state,
+                city,
+                principal,
+                csrf,
+                id,
+                None,
+                Some(&error.to_string()),
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct HouseholdForm {
+    situation: String,
+    regime: String,
+    allocataire: String,
+    line1: String,
+    line2: String,
+    postal_code: String,
+    town: String,
+    billing_line1: String,
+    billing_line2: String,
+    billing_postal_code: String,
+    billing_town: String,
+}
+
+async fn update(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<HouseholdForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let patch = HouseholdPatch {
+        situation: some(&form.situation),
+        regime: some(&form.regime),
+        allocataire: Some(form.allocataire.clone()),
+        address: (!form.line1.trim().is_empty()).then(|| AddressInput {
+            line1: form.line1.clone(),
+            line2: form.line2.clone(),
+            postal_code: form.postal_code.clone(),
+            town: form.town.clone(),
+        }),
+        billing_address: (!form.billing_line1.trim().is_empty()).then(|| AddressInput {
+            line1: form.billing_line1.clone(),
+            line2: form.billing_line2.clone(),
+            postal_code: form.billing_postal_code.clone(),
+            town: form.billing_town.clone(),
+        }),
+    };
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "Le dossier est mis à jour.",
+        move |conn| {
+            Box::pin(async move {
+                // Unchanged addresses are not a move.
+                let current =
+                    dossier::household(conn, id, clock::today(), Visibility::default()).await?;
+                let same = |new: &Option<AddressInput>, old: &Option<dossier::AddressView>| match (
+                    new, old,
+                ) {
+                    (Some(n), Some(o)) => n.checked().is_ok_and(|n| {
+                        n.line1 == o.line1
+                            && n.line2 == o.line2
+                            && n.postal_code == o.postal_code
+                            && n.town == o.town
+                    }),
+                    _ => false,
+                };
+                let mut patch = patch;
+                if same(&patch.address, &current.address) {
+                    patch.address = None;
+                }
+                if same(&patch.billing_address, &current.billing_address) {
+                    patch.billing_address = None;
+                }
+                store::update_household(conn, id, &patch, clock::today()).await
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PersonForm {
+    last_name: String,
+    first_name: String,
+    sex: String,
+    birth_date: String,
+    email: String,
+    phone: String,
+    job: String,
+    role: String,
+}
+
+async fn add_adult(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let birth = date(&form.birth_date, "date de naissance");
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "L'adulte est ajouté au foyer.",
+        move |conn| {
+            Box::pin(async move {
+                let input = AdultInput {
+                    last_name: form.last_name,
+                    first_name: form.first_name,
+                    sex: some(&form.sex),
+                    birth_date: birth?,
+                    email: some(&form.email),
+                    phone_mobile: some(&form.phone),
+                    professional_situation: some(&form.job),
+                    ..AdultInput::default()
+                };
+                let role = if form.role.is_empty() {
+                    "partner"
+                } else {
+                    form.role.as_str()
+                };
+                store::add_adult(conn, id, &input, role, clock::today())
+                    .await
+                    .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+async fn add_child(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let birth = date(&form.birth_date, "date de naissance");
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "L'enfant est ajouté au foyer.",
+        move |conn| {
+            Box::pin(async move {
+                let input = ChildInput {
+                    last_name: form.last_name,
+                    first_name: form.first_name,
+                    sex: some(&form.sex),
+                    birth_date: birth?,
+                    ..ChildInput::default()
+                };
+                store::add_child(conn, id, &input, clock::today())
+                    .await
+                    .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AttachForm {
+    child_id: String,
+}
+
+/// A child already known in another household joins this one (shared custody): one
+/// child, two households.
+async fn attach_child(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AttachForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "L'enfant est rattaché à ce foyer aussi (garde partagée).",
+        move |conn| {
+            Box::pin(async move {
+                let child: i64 = form
+                    .child_id
+                    .trim()
+                    .parse()
+                    .map_err(|_| AppError::invalid("numéro d'enfant invalide"))?;
+                store::require_household(conn, id).await?;
+                store::require_child(conn, child)
+                    .await
+                    .map_err(|_| AppError::invalid("aucun enfant ne porte ce numéro"))?;
+                store::link_child(conn, child, id, false, clock::today()).await
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReasonForm {
+    reason: String,
+}
+
+async fn archive(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "La famille est archivée.",
+        move |conn| Box::pin(async move { store::archive(conn, id, &form.reason).await }),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn reactivate(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    _: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "La famille est de nouveau active.",
+        move |conn| Box::pin(async move { store::reactivate(conn, id).await }),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IncomeForm {
+    family_quotient: String,
+    monthly_resources: String,
+    dependent_children: String,
+    source: String,
+    valid_from: String,
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> AppResult<Option<T>> {
+    let text = text.trim().replace(' ', "");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid(format!("{what} invalide « {text} »")))
+}
+
+/// Euros as typed ("2 350,50") to cents.
+fn euros_to_cents(text: &str) -> AppResult<Option<i64>> {
+    let text = text
+        .trim()
+        .replace([' ', '\u{a0}', '€'], "")
+        .replace(',', ".");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let decimal: rust_decimal::Decimal = text
+        .parse()
+        .map_err(|_| AppError::invalid(format!("montant invalide « {text} »")))?;
+    let cents = (decimal * rust_decimal::Decimal::from(100)).round();
+    i64::try_from(cents)
+        .map(Some)
+        .map_err(|_| AppError::invalid("montant hors bornes"))
+}
+
+async fn add_income(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<IncomeForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let author = principal.actor();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "Le quotient familial est enregistré.",
+        move |conn| {
+            Box::pin(async move {
+                let input = IncomeInput {
+                    family_quotient: number(&form.family_quotient, "quotient familial")?,
+                    monthly_resources: euros_to_cents(&form.monthly_resources)?,
+                    dependent_children: number(
+                        &form.dependent_children,
+                        "nombre d'enfants à charge",
+                    )?,
+                    source: form.source,
+                    valid_from: date(&form.valid_from, "date d'effet")?,
+                    document_id: None,
+                };
+                store::add_income(conn, id, &input, &author, clock::today())
+                    .await
+                    .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BankForm {
+    holder_id: String,
+    iban: String,
+    bic: String,
+}
+
+async fn add_bank(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<BankForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let key = state.keys.city_key(&city.key_id);
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "Les coordonnées bancaires sont enregistrées.",
+        move |conn| {
+            Box::pin(async move {
+                store::require_household(conn, id).await?;
+                let holder: i64 = form
+                    .holder_id
+                    .trim()
+                    .parse()
+                    .map_err(|_| AppError::invalid("titulaire du compte à choisir"))?;
+                store::person_in_household(conn, holder, id).await?;
+                bank::add_account(
+                    conn,
+                    &key,
+                    id,
+                    &BankInput {
+                        holder_id: holder,
+                        iban: form.iban,
+                        bic: form.bic,
+                    },
+                )
+                .await
+                .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MandateForm {
+    rum: String,
+    signed_on: String,
+}
+
+async fn add_mandate(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<MandateForm>,
+) -> AppResult<HttpResponse> {
+    let (id, account) = path.into_inner();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "Le mandat SEPA est enregistré.",
+        move |conn| {
+            Box::pin(async move {
+                let owned = dossier::household(
+                    conn,
+                    id,
+                    clock::today(),
+                    Visibility {
+                        bank: true,
+                        ..Visibility::default()
+                    },
+                )
+                .await?;
+                if !owned
+                    .bank_accounts
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|a| a.id == account)
+                {
+                    return Err(AppError::not_found(
+                        "Compte bancaire introuvable pour cette famille.",
+                    ));
+                }
+                let signed = date(&form.signed_on, "date de signature")?.ok_or_else(|| {
+                    AppError::invalid("la date de signature du mandat est obligatoire")
+                })?;
+                bank::add_mandate(conn, account, Some(&form.rum), signed)
+                    .await
+                    .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+/// The documents folder of a city.
+pub fn documents_root(state: &State, city: &City) -> std::path::PathBuf {
+    state.config.documents_dir.join(&city.schema)
+}
+
+/// The city's document limits (size, count).
+pub async fn document_limits(state: &State, city: &City) -> AppResult<Limits> {
+    let settings = state
+        .settings
+        .in_force(&state.db, city, &CATALOGUE, clock::today())
+        .await?;
+    Ok(Limits {
+        max_bytes: settings["documents.max_size_mb"].as_u64().unwrap_or(10) * 1024 * 1024,
+        max_count: settings["documents.max_count"].as_i64().unwrap_or(50),
+    })
+}
+
+async fn upload(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    multipart: actix_multipart::Multipart,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let limits = document_limits(&state, &city).await?;
+    let form = super::upload::read(multipart, &csrf, limits.max_bytes).await?;
+    let root = documents_root(&state, &city);
+    let author = principal.actor();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "La pièce est enregistrée.",
+        move |conn| {
+            Box::pin(async move {
+                store::require_household(conn, id).await?;
+                let owner = match form.field("person_id").trim() {
+                    "" => Owner::Household(id),
+                    person => {
+                        let person: i64 = person
+                            .parse()
+                            .map_err(|_| AppError::invalid("personne invalide"))?;
+                        store::person_in_household(conn, person, id).await?;
+                        Owner::Person(person)
+                    }
+                };
+                let upload = Upload {
+                    owner,
+                    household: id,
+                    kind: form.field("kind"),
+                    title: form.field("title"),
+                    file_name: &form.file_name,
+                    valid_until: date(form.field("valid_until"), "date de fin de validité")?,
+                    bytes: &form.bytes,
+                };
+                documents::store(conn, &root, &author, limits, upload)
+                    .await
+                    .map(|_| ())
+            })
+        },
+    )
+    .await
+}
+
+/// A document's file, after the permission check, never cached by the browser.
+async fn download(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move { documents::get(conn, id).await })
+        })
+        .await?;
+    let bytes = documents::read(&documents_root(&state, &city), &row).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(row.mime.as_str())
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{}\"", row.file_name.replace('"', "")),
+        ))
+        .body(bytes))
+}
+
+async fn expiring(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+) -> AppResult<HttpResponse> {
+    let settings = state
+        .settings
+        .in_force(&state.db, &city, &CATALOGUE, clock::today())
+        .await?;
+    let days = settings["documents.expiry_warning_days"]
+        .as_u64()
+        .unwrap_or(30);
+    let today = clock::today();
+    let rows = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move { documents::expiring(conn, today, days).await })
+        })
+        .await?;
+    let layout = agent_layout(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        "Pièces arrivant à échéance",
+        "/agent/documents/expirant",
+    )
+    .await?;
+    html(
+        &state.templates,
+        &layout,
+        "backoffice/documents_expiring",
+        &json!({
+            "days": days,
+            "documents": rows.iter().map(|d| json!({
+                "id": d.id, "title": d.title, "kind": documents::KINDS.iter().find(|(k, _)| *k == d.kind).map_or("", |(_, l)| *l),
+                "household_id": d.household_id, "person_id": d.person_id,
+                "valid_until": d.valid_until.map(|v| v.format("%d/%m/%Y").to_string()),
+                "expired": d.valid_until.is_some_and(|v| v < today),
+            })).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+async fn export(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let key = state.keys.city_key(&city.key_id);
+    let actor = principal.actor();
+    let author = actor.clone();
+    let document = state
+        .db
+        .run(city.scope(&actor), move |conn| {
+            let actor = author;
+            Box::pin(async move {
+                let document = rgpd::export(conn, &key, id, clock::today()).await?;
+                audit::record(
+                    conn,
+                    audit::Event::Export,
+                    &actor,
+                    ("households", Some(&id.to_string())),
+                    json!({}),
+                )
+                .await
+                .map(|_| document)
+            })
+        })
+        .await?;
+    let number = document["household"]["number"].as_i64().unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"famille-{number}.json\""),
+        ))
+        .body(serde_json::to_string_pretty(&document).map_err(AppError::internal)?))
+}
+
+async fn erase(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let root = documents_root(&state, &city);
+    let actor = principal.actor();
+    change(
+        state,
+        &city,
+        &principal,
+        &csrf,
+        id,
+        "Les données personnelles de la famille sont effacées ; la comptabilité est conservée.",
+        move |conn| {
+            Box::pin(async move { rgpd::anonymise(conn, id, &root, &actor, &form.reason).await })
+        },
+    )
+    .await
+}
