@@ -3,6 +3,7 @@
 
 mod backup;
 mod demo;
+mod family;
 mod identity;
 mod tenant;
 
@@ -50,6 +51,11 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         action: tenant::TenantAction,
+    },
+    /// Dossiers des familles.
+    Family {
+        #[command(subcommand)]
+        action: family::FamilyAction,
     },
     /// Clients de l'API REST d'une ville.
     ApiClient {
@@ -129,6 +135,7 @@ async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         }
         Command::Tenant { action } => tenant::run(&config, &db, action).await,
         Command::Demo(args) => demo::run(&config, &db, args).await,
+        Command::Family { action } => family::run(&config, &db, action).await,
         Command::ApiClient { action } => identity::api_client(&db, action).await,
         Command::Agent { action } => identity::agent(&db, action).await,
         Command::Admin { action } => identity::admin(&db, action).await,

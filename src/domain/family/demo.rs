@@ -564,6 +564,7 @@ async fn share_custody(
         .unwrap_or(today);
     for &child in children {
         store::link_child(conn, child, father_household.id, false, today).await?;
+        store::head_becomes_guardian(conn, child, father_household.id, today).await?;
         let pattern = CustodyPattern {
             valid_from: NaiveDate::from_ymd_opt(today.year() - 1, 9, 1).unwrap_or(today),
             valid_to: None,

@@ -290,8 +290,8 @@ pub async fn anonymise(
         .await?;
     // The trail of the erased rows (including the updates just made) loses its contents.
     diesel::sql_query(
-        "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE '{\"effacé\": true}' END,
-                              after = CASE WHEN after IS NULL THEN NULL ELSE '{\"effacé\": true}' END
+        "UPDATE audit_log SET before = CASE WHEN before IS NULL THEN NULL ELSE '{\"effacé\": true}'::jsonb END,
+                              after = CASE WHEN after IS NULL THEN NULL ELSE '{\"effacé\": true}'::jsonb END
           WHERE (table_name = 'households' AND row_id = $1::text)
              OR (table_name IN ('persons', 'health_sheets', 'custody_calendars') AND row_id = ANY($2))
              OR (table_name IN ('addresses', 'child_contacts', 'observations', 'custom_values', 'documents',

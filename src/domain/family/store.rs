@@ -201,6 +201,44 @@ async fn add_member(
     Ok(())
 }
 
+/// Makes the head of `household` a legal guardian of `child` (a separated parent's own
+/// household, say).
+pub async fn head_becomes_guardian(
+    conn: &mut Conn,
+    child: i64,
+    household: i64,
+    today: NaiveDate,
+) -> AppResult<()> {
+    let head: Option<(i64, Option<String>)> = household_members::table
+        .inner_join(persons::table)
+        .filter(household_members::household_id.eq(household))
+        .filter(household_members::role.eq("head"))
+        .filter(household_members::valid_to.is_null())
+        .select((persons::id, persons::sex))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((adult, sex)) = head else {
+        return Ok(());
+    };
+    let already: i64 = guardianships::table
+        .filter(guardianships::child_id.eq(child))
+        .filter(guardianships::adult_id.eq(adult))
+        .filter(guardianships::valid_to.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
+    if already == 0 {
+        let relationship = match sex.as_deref() {
+            Some("F") => "mother",
+            Some("M") => "father",
+            _ => "guardian",
+        };
+        add_guardian(conn, child, adult, relationship, today).await?;
+    }
+    Ok(())
+}
+
 async fn add_guardian(
     conn: &mut Conn,
     child: i64,

@@ -500,6 +500,7 @@ async fn render_household(
         "backoffice/household",
         &json!({
             "family": view,
+            "sees": { "income": visibility.income, "bank": visibility.bank, "documents": sees_documents },
             "documents": documents,
             "document_kinds": documents::KINDS.iter().map(|(code, label)| json!({ "code": code, "label": label })).collect::<Vec<_>>(),
             "history": super::history::entry_views(&history),
@@ -725,6 +726,7 @@ async fn add_child(
 #[serde(default)]
 struct AttachForm {
     child_id: String,
+    guardian: Option<String>,
 }
 
 /// A child already known in another household joins this one (shared custody): one
@@ -756,7 +758,11 @@ async fn attach_child(
                 store::require_child(conn, child)
                     .await
                     .map_err(|_| AppError::invalid("aucun enfant ne porte ce numéro"))?;
-                store::link_child(conn, child, id, false, clock::today()).await
+                store::link_child(conn, child, id, false, clock::today()).await?;
+                if form.guardian.is_some() {
+                    store::head_becomes_guardian(conn, child, id, clock::today()).await?;
+                }
+                Ok(())
             })
         },
     )
