@@ -45,6 +45,20 @@ impl AppError {
         AppError::Internal(error.into())
     }
 
+    /// The same error out of a cache that shares it (`Arc`), keeping its meaning and, for
+    /// internal errors, the detail of its cause.
+    pub fn from_shared(error: std::sync::Arc<AppError>) -> AppError {
+        match error.as_ref() {
+            AppError::NotFound(m) => AppError::NotFound(m.clone()),
+            AppError::Invalid(m) => AppError::Invalid(m.clone()),
+            AppError::Conflict(m) => AppError::Conflict(m.clone()),
+            AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+            AppError::Unauthorized => AppError::Unauthorized,
+            AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
+            AppError::Internal(cause) => AppError::Internal(anyhow::anyhow!("{cause:#}")),
+        }
+    }
+
     /// Short machine code used by the JSON API (`{"error": code, "message": ...}`).
     pub fn code(&self) -> &'static str {
         match self {

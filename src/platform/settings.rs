@@ -295,7 +295,7 @@ impl SettingsCache {
                 .map(Arc::new)
             })
             .await
-            .map_err(|e: Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}")))?;
+            .map_err(AppError::from_shared)?;
         Ok(in_force_from(&loaded, catalogue, day))
     }
 

@@ -234,10 +234,6 @@ impl Default for Authz {
     }
 }
 
-fn cache_error(e: Arc<AppError>) -> AppError {
-    AppError::internal(anyhow::anyhow!("{e}"))
-}
-
 impl Authz {
     async fn policy(&self, db: &Db, city: &City) -> AppResult<Arc<String>> {
         let domain = city.slug.clone();
@@ -250,7 +246,7 @@ impl Authz {
                 .map(Arc::new)
             })
             .await
-            .map_err(cache_error)
+            .map_err(AppError::from_shared)
     }
 
     /// The enforcer holding `subject`'s slice of the city's policy.
@@ -272,7 +268,7 @@ impl Authz {
                     .map(Arc::new)
             })
             .await
-            .map_err(cache_error)
+            .map_err(AppError::from_shared)
     }
 
     /// Whether `subject` may `action` on `object` within `population` in `city`.

@@ -142,10 +142,7 @@ impl Oidc {
                     .map_err(|e| unavailable("discovery", e))
             })
             .await
-            .map_err(|e: Arc<AppError>| match e.as_ref() {
-                AppError::Unavailable(message) => AppError::Unavailable(message.clone()),
-                other => AppError::internal(anyhow::anyhow!("{other}")),
-            })
+            .map_err(AppError::from_shared)
     }
 
     async fn client(

@@ -43,7 +43,7 @@ impl Tenants {
                 .map(|city| city.map(Arc::new))
             })
             .await
-            .map_err(|e: Arc<AppError>| AppError::internal(anyhow::anyhow!("{e}")))
+            .map_err(AppError::from_shared)
     }
 
     /// Forgets every cached resolution (after a registry change in this process; other
