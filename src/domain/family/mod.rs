@@ -3,6 +3,7 @@
 //! authorisations, contacts, health sheets, documents, custom attributes; search,
 //! homonyms, RGPD export and erasure.
 
+pub mod accounts;
 pub mod bank;
 pub mod custody;
 pub mod demo;
