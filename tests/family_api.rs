@@ -948,7 +948,7 @@ async fn invalid_input_is_refused_in_french_and_writes_nothing() {
             format!("{base}/children/{leo}"),
             json!({ "email": "leo@exemple.fr" }),
         ),
-        (format!("{base}/children/{leo}"), json!({ "sex": "F" })),
+        (format!("{base}/children/{leo}"), json!({ "sex": "Z" })),
     ] {
         let (status, answer) = api.patch(&path, body.clone()).await;
         assert_eq!(status, 422, "PATCH {path} {body} → {answer}");

@@ -80,6 +80,9 @@ pub struct NewFamily {
 pub struct PersonPatch {
     pub last_name: Option<String>,
     pub first_name: Option<String>,
+    pub birth_name: Option<String>,
+    /// F, M or X.
+    pub sex: Option<String>,
     pub birth_date: Option<NaiveDate>,
     pub birth_place: Option<String>,
     pub email: Option<String>,
@@ -89,6 +92,11 @@ pub struct PersonPatch {
     pub phone_work: Option<String>,
     pub professional_situation: Option<String>,
     pub employer: Option<String>,
+    /// A minor's own e-mail needs a legal guardian's consent.
+    pub own_email_consent: Option<bool>,
+    pub contact_by_mail: Option<bool>,
+    pub contact_by_sms: Option<bool>,
+    pub contact_by_paper: Option<bool>,
 }
 
 /// The fields of a household a PATCH may change.
@@ -277,7 +285,7 @@ pub struct CheckedAdult {
     pub contact_by_paper: bool,
 }
 
-fn check_sex(value: Option<&str>) -> AppResult<Option<String>> {
+pub fn check_sex(value: Option<&str>) -> AppResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v @ ("F" | "M" | "X")) => Ok(Some(v.to_string())),

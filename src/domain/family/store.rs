@@ -425,11 +425,13 @@ pub async fn person_in_household(
                 .eq_any(
                     household_members::table
                         .filter(household_members::household_id.eq(household))
+                        .filter(household_members::valid_to.is_null())
                         .select(household_members::person_id),
                 )
                 .or(persons::id.eq_any(
                     child_links::table
                         .filter(child_links::household_id.eq(household))
+                        .filter(child_links::valid_to.is_null())
                         .select(child_links::child_id),
                 )),
         )
@@ -440,117 +442,111 @@ pub async fn person_in_household(
     kind.ok_or_else(|| AppError::not_found("Personne introuvable dans cette famille."))
 }
 
+/// Applies a patch to a person: the result is validated as a whole (a minor's e-mail
+/// against the birth date and consent after the patch), then written in one statement.
 pub async fn update_person(
     conn: &mut Conn,
     person: i64,
     patch: &PersonPatch,
     today: NaiveDate,
 ) -> AppResult<()> {
-    let (kind, birth): (String, Option<NaiveDate>) = persons::table
+    use super::model::{PROFESSIONAL_SITUATIONS, age_on, check_birth_date, check_sex};
+    let current: super::dossier::PersonView = persons::table
         .find(person)
-        .select((persons::kind, persons::birth_date))
+        .select(super::dossier::PersonView::as_select())
         .first(conn)
         .await
         .optional()?
         .ok_or_else(|| AppError::not_found("Personne introuvable."))?;
-    let child = kind == "child";
-    let target = persons::table.find(person);
-    if let Some(v) = &patch.last_name {
-        diesel::update(target)
-            .set(persons::last_name.eq(check_name(v, "nom")?.to_uppercase()))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = &patch.first_name {
-        diesel::update(target)
-            .set(persons::first_name.eq(check_name(v, "prénom")?))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = patch.birth_date {
-        let date = super::model::check_birth_date(Some(v), today, child)?;
-        diesel::update(target)
-            .set(persons::birth_date.eq(date))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = &patch.birth_place {
-        diesel::update(target)
-            .set(persons::birth_place.eq(Some(v.trim()).filter(|v| !v.is_empty())))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = &patch.email {
-        let email = check_email(Some(v))?;
-        if child
-            && email.is_some()
-            && !birth.is_some_and(|b| (12..=18).contains(&super::model::age_on(b, today)))
-        {
+    let child = current.kind == "child";
+    let text = |new: &Option<String>, old: Option<String>| match new {
+        Some(v) => Some(v.trim().to_string()).filter(|v| !v.is_empty()),
+        None => old,
+    };
+    let last_name = match &patch.last_name {
+        Some(v) => check_name(v, "nom")?.to_uppercase(),
+        None => current.last_name,
+    };
+    let first_name = match &patch.first_name {
+        Some(v) => check_name(v, "prénom")?,
+        None => current.first_name,
+    };
+    let birth_name = match &patch.birth_name {
+        Some(v) if !v.trim().is_empty() => Some(check_name(v, "nom de naissance")?.to_uppercase()),
+        Some(_) => None,
+        None => current.birth_name,
+    };
+    let sex = match &patch.sex {
+        Some(v) => check_sex(Some(v))?,
+        None => current.sex,
+    };
+    let birth_date = match patch.birth_date {
+        Some(v) => check_birth_date(Some(v), today, child)?,
+        None => current.birth_date,
+    };
+    let email = match &patch.email {
+        Some(v) => check_email(Some(v))?,
+        None => current.email,
+    };
+    let consent = patch.own_email_consent.unwrap_or(current.own_email_consent);
+    if child && email.is_some() {
+        if !birth_date.is_some_and(|b| (12..=18).contains(&age_on(b, today))) {
             return Err(AppError::invalid(
                 "une adresse de courriel propre n'est possible qu'entre 12 et 18 ans",
             ));
         }
-        diesel::update(target)
-            .set(persons::email.eq(email))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = &patch.email_pro {
-        diesel::update(target)
-            .set(persons::email_pro.eq(check_email(Some(v))?))
-            .execute(conn)
-            .await?;
-    }
-    for (value, column) in [
-        (&patch.phone_mobile, 0),
-        (&patch.phone_home, 1),
-        (&patch.phone_work, 2),
-    ] {
-        if let Some(v) = value {
-            let phone = check_phone(Some(v))?;
-            match column {
-                0 => {
-                    diesel::update(target)
-                        .set(persons::phone_mobile.eq(phone))
-                        .execute(conn)
-                        .await?
-                }
-                1 => {
-                    diesel::update(target)
-                        .set(persons::phone_home.eq(phone))
-                        .execute(conn)
-                        .await?
-                }
-                _ => {
-                    diesel::update(target)
-                        .set(persons::phone_work.eq(phone))
-                        .execute(conn)
-                        .await?
-                }
-            };
+        if !consent {
+            return Err(AppError::invalid(
+                "l'adresse de courriel d'un mineur demande l'accord d'un responsable légal",
+            ));
         }
     }
-    if let Some(v) = &patch.professional_situation {
-        let value = super::model::PROFESSIONAL_SITUATIONS
-            .iter()
-            .find(|(c, _)| c == v)
-            .map(|(c, _)| c.to_string());
-        if value.is_none() && !v.is_empty() {
-            return Err(AppError::invalid(format!(
-                "situation professionnelle inconnue « {v} »"
-            )));
-        }
-        diesel::update(target)
-            .set(persons::professional_situation.eq(value))
-            .execute(conn)
-            .await?;
-    }
-    if let Some(v) = &patch.employer {
-        diesel::update(target)
-            .set(persons::employer.eq(Some(v.trim()).filter(|v| !v.is_empty())))
-            .execute(conn)
-            .await?;
-    }
+    let phone = |new: &Option<String>, old: Option<String>| match new {
+        Some(v) => check_phone(Some(v)),
+        None => Ok(old),
+    };
+    let professional_situation = match &patch.professional_situation {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(
+            PROFESSIONAL_SITUATIONS
+                .iter()
+                .find(|(code, _)| *code == v.trim())
+                .map(|(code, _)| code.to_string())
+                .ok_or_else(|| {
+                    AppError::invalid(format!(
+                        "situation professionnelle inconnue « {} »",
+                        v.trim()
+                    ))
+                })?,
+        ),
+        None => current.professional_situation,
+    };
+    diesel::update(persons::table.find(person))
+        .set((
+            persons::last_name.eq(last_name),
+            persons::first_name.eq(first_name),
+            persons::birth_name.eq(birth_name),
+            persons::sex.eq(sex),
+            persons::birth_date.eq(birth_date),
+            persons::birth_place.eq(text(&patch.birth_place, current.birth_place)),
+            persons::email.eq(email),
+            persons::email_pro.eq(match &patch.email_pro {
+                Some(v) => check_email(Some(v))?,
+                None => current.email_pro,
+            }),
+            persons::phone_mobile.eq(phone(&patch.phone_mobile, current.phone_mobile)?),
+            persons::phone_home.eq(phone(&patch.phone_home, current.phone_home)?),
+            persons::phone_work.eq(phone(&patch.phone_work, current.phone_work)?),
+            persons::own_email_consent.eq(consent),
+            persons::professional_situation.eq(professional_situation),
+            persons::employer.eq(text(&patch.employer, current.employer)),
+            persons::contact_by_mail.eq(patch.contact_by_mail.unwrap_or(current.contact_by_mail)),
+            persons::contact_by_sms.eq(patch.contact_by_sms.unwrap_or(current.contact_by_sms)),
+            persons::contact_by_paper
+                .eq(patch.contact_by_paper.unwrap_or(current.contact_by_paper)),
+        ))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -565,6 +561,23 @@ pub async fn add_adult(
     require_household(conn, household).await?;
     if !matches!(role, "partner" | "other" | "head") {
         return Err(AppError::invalid(format!("rôle inconnu « {role} »")));
+    }
+    if role != "other" {
+        let taken: i64 = household_members::table
+            .filter(household_members::household_id.eq(household))
+            .filter(household_members::role.eq(role))
+            .filter(household_members::valid_to.is_null())
+            .count()
+            .get_result(conn)
+            .await?;
+        if taken > 0 {
+            let what = if role == "head" {
+                "un responsable du foyer"
+            } else {
+                "un conjoint"
+            };
+            return Err(AppError::conflict(format!("ce foyer a déjà {what}")));
+        }
     }
     let adult = input.checked(today)?;
     let id = insert_adult(conn, &adult).await?;

@@ -247,6 +247,7 @@ async fn update_person(
         phone_work: Some(form.phone_work),
         professional_situation: Some(form.professional_situation),
         employer: Some(form.employer),
+        ..PersonPatch::default()
     };
     state
         .db
