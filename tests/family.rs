@@ -939,3 +939,127 @@ async fn personal_values(db: &marelle::platform::db::Db, city: &City) -> Vec<Str
     .await
     .unwrap()
 }
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    html.split(start).nth(1).unwrap().split(end).next().unwrap()
+}
+
+#[actix_web::test]
+async fn an_agent_opens_a_portal_account_and_the_parent_reads_the_dossier() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = app.agent_client(&["city_admin"]).await;
+    let family = household_id(&create_family(&app, &agent, MARTIN).await);
+    let csrf = app.csrf(&agent, &app.city).await;
+    let income = agent
+        .post(app.city_url(&app.city, &format!("/agent/familles/{family}/revenus")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("family_quotient", "742"),
+            ("monthly_resources", "3100"),
+            ("dependent_children", "1"),
+            ("source", "caf"),
+            ("valid_from", "2026-01-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(income.status(), 303);
+    let (_, before) = page(
+        &agent,
+        app.city_url(&app.city, &format!("/agent/familles/{family}")),
+    )
+    .await;
+    let head = between(
+        &before,
+        "id=\"account-adult\" name=\"adult_id\"><option value=\"",
+        "\"",
+    )
+    .to_string();
+    let open = |adult: String| {
+        let (agent, csrf) = (agent.clone(), csrf.clone());
+        let url = app.city_url(&app.city, &format!("/agent/familles/{family}/comptes"));
+        async move {
+            agent
+                .post(url)
+                .form(&[("csrf", csrf.as_str()), ("adult_id", adult.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let opened = open(head.clone()).await;
+    assert_eq!(opened.status(), 200);
+    let html = opened.text().await.unwrap();
+    let login = between(&html, "identifiant <strong>", "<").to_string();
+    let password = between(&html, "<code>", "<").to_string();
+    assert!(login.starts_with("famille-"), "{html}");
+
+    let twice = open(head).await;
+    assert_eq!(twice.status(), 422);
+    assert!(
+        twice
+            .text()
+            .await
+            .unwrap()
+            .contains("a déjà un compte portail")
+    );
+
+    let parent = app.client();
+    assert_eq!(
+        app.sign_in(&parent, &app.city, "", &login, &password)
+            .await
+            .status(),
+        303
+    );
+    let page_csrf = csrf_of(
+        &parent
+            .get(app.city_url(&app.city, "/mot-de-passe"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let changed = parent
+        .post(app.city_url(&app.city, "/mot-de-passe"))
+        .form(&[
+            ("csrf", page_csrf.as_str()),
+            ("current", password.as_str()),
+            ("password", "Notre dossier famille à nous"),
+            ("confirmation", "Notre dossier famille à nous"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 303);
+    let (status, dossier) = page(&parent, app.city_url(&app.city, "/mon-dossier")).await;
+    assert_eq!(status, 200);
+    assert!(dossier.contains("Mon dossier famille"), "{dossier}");
+    assert!(dossier.contains("Léo"), "the children are listed");
+    assert!(dossier.contains("742"), "the family quotient is shown");
+    assert!(dossier.contains("12 rue Jean-Jaurès"));
+
+    // The partner has no e-mail yet: the agent is told what to do first.
+    let partner = between(
+        &html,
+        "id=\"account-adult\" name=\"adult_id\">",
+        "</select>",
+    )
+    .split("<option value=\"")
+    .nth(2)
+    .unwrap()
+    .split('"')
+    .next()
+    .unwrap()
+    .to_string();
+    let no_mail = open(partner).await;
+    assert_eq!(no_mail.status(), 422);
+    assert!(
+        no_mail
+            .text()
+            .await
+            .unwrap()
+            .contains("pas d&#x27;adresse de courriel")
+    );
+}

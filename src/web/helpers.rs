@@ -18,7 +18,13 @@ handlebars_helper!(euros: |value: Json| {
     value.as_i64().map(|cents| Cents(cents).to_string()).unwrap_or_default()
 });
 
+handlebars_helper!(diet_label: |code: Json| {
+    let code = code.as_str().unwrap_or_default();
+    crate::domain::family::health::DIETS.iter().find(|(c, _)| *c == code).map_or(code, |(_, label)| *label).to_string()
+});
+
 pub fn register(registry: &mut Handlebars<'static>) {
     registry.register_helper("date_fr", Box::new(date_fr));
     registry.register_helper("euros", Box::new(euros));
+    registry.register_helper("diet_label", Box::new(diet_label));
 }

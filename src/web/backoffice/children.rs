@@ -126,17 +126,12 @@ async fn render_child(
         .as_ref()
         .and_then(|h| h.basic.clone())
         .unwrap_or_default();
-    let diet_label = DIETS
-        .iter()
-        .find(|(c, _)| *c == basic.diet)
-        .map_or("", |(_, l)| *l);
     let mut response = html(
         &state.templates,
         &layout,
         "backoffice/child",
         &json!({
             "child": view,
-            "diet_label": diet_label,
             "diets": DIETS.iter().map(|(code, label)| json!({ "code": code, "label": label, "selected": *code == basic.diet })).collect::<Vec<_>>(),
             "allergies_text": basic.allergies.join(", "),
             "kinds": kinds.iter().map(|(id, label)| json!({ "id": id, "label": label })).collect::<Vec<_>>(),

@@ -64,6 +64,11 @@ pub fn routes(routes: &mut Routes) {
             Need::Agent("documents", Action::Write),
             upload,
         )
+        .post(
+            "/agent/familles/{id}/comptes",
+            Need::Agent("accounts", Action::Write),
+            open_account,
+        )
         .get(
             "/agent/familles/{id}/export",
             Need::Agent("families", Action::Process),
@@ -460,6 +465,20 @@ async fn render_household(
     message: Option<&str>,
     error: Option<&str>,
 ) -> AppResult<HttpResponse> {
+    render_household_with(state, city, principal, csrf, id, message, error, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_household_with(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+    csrf: &CsrfToken,
+    id: i64,
+    message: Option<&str>,
+    error: Option<&str>,
+    created_account: Option<serde_json::Value>,
+) -> AppResult<HttpResponse> {
     let visibility = visibility(state, city, principal).await?;
     let sees_documents = principal
         .may(state, city, "documents", CITY, Action::Read)
@@ -488,6 +507,7 @@ async fn render_household(
         "bank_write": may("bank", Action::Write).await?,
         "documents_write": may("documents", Action::Write).await?,
         "process": may("families", Action::Process).await?,
+        "accounts_write": may("accounts", Action::Write).await?,
         "audit": may("audit", Action::Read).await?,
     });
     let title = format!("Famille {} — n° {}", view.name, view.number);
@@ -511,6 +531,7 @@ async fn render_household(
             "jobs": choices(PROFESSIONAL_SITUATIONS, ""),
             "today": today.format("%Y-%m-%d").to_string(),
             "back": format!("/agent/familles/{id}"),
+            "created_account": created_account,
         }),
     )?;
     if error.is_some() {
@@ -1004,6 +1025,68 @@ async fn add_mandate(
         },
     )
     .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AccountForm {
+    adult_id: String,
+}
+
+/// Opens a portal account for an adult of the household: generated identifier and a
+/// temporary password shown once, to change at first sign-in.
+async fn open_account(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AccountForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let temporary = crate::platform::auth::tokens::temporary_password();
+    let hash = crate::platform::auth::passwords::hash(&temporary)?;
+    let outcome = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move {
+                let adult: i64 = form
+                    .adult_id
+                    .parse()
+                    .map_err(|_| AppError::invalid("choisissez l'adulte"))?;
+                crate::domain::family::accounts::open_for_adult(conn, id, adult, &hash).await
+            })
+        })
+        .await;
+    match outcome {
+        Ok(login) => {
+            let created = json!({ "login": login, "password": temporary });
+            render_household_with(
+                &state,
+                &city,
+                &principal,
+                &csrf,
+                id,
+                Some("Le compte portail est ouvert."),
+                None,
+                Some(created),
+            )
+            .await
+        }
+        Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_household(
+                &state,
+                &city,
+                &principal,
+                &csrf,
+                id,
+                None,
+                Some(&error.to_string()),
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// The documents folder of a city.

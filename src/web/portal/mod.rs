@@ -9,19 +9,32 @@ use super::forms::CsrfForm;
 use super::guard::{Need, Principal, Routes};
 use super::page::{FaceKind, Layout, html};
 use super::{State, flash};
+use crate::domain::family::accounts;
+use crate::domain::family::dossier::{self, Visibility};
+use crate::domain::family::health::HealthAccess;
 use crate::domain::settings;
+use crate::platform::auth::authz::Action;
 use crate::platform::auth::directory::{self, NewRequest};
 use crate::platform::clock;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::tenancy::City;
 
 pub const NAV: &[(&str, &str)] = &[("/", "Accueil"), ("/connexion", "Se connecter")];
-const SIGNED_NAV: &[(&str, &str)] = &[("/", "Accueil"), ("/espace", "Mon espace")];
+const SIGNED_NAV: &[(&str, &str)] = &[
+    ("/", "Accueil"),
+    ("/espace", "Mon espace"),
+    ("/mon-dossier", "Mon dossier"),
+];
 
 pub fn routes(routes: &mut Routes) {
     routes
         .get("/", Need::Public, home)
         .get("/espace", Need::AnyFamily, family_home)
+        .get(
+            "/mon-dossier",
+            Need::Family("portal:dossier", Action::Read),
+            dossier_page,
+        )
         .get("/demande-de-compte", Need::Public, request_page)
         .post("/demande-de-compte", Need::Public, request_account);
 }
@@ -65,6 +78,57 @@ async fn family_home(
         flash::clear(&mut response);
     }
     Ok(response)
+}
+
+/// The family's own dossier (read-only here; changes go through the city).
+async fn dossier_page(
+    state: State,
+    CurrentCity(city): CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+) -> AppResult<HttpResponse> {
+    let Principal::Family { id: account, .. } = principal else {
+        return Err(AppError::Unauthorized);
+    };
+    let key = state.keys.city_key(&city.key_id);
+    let today = clock::today();
+    // A family sees all of its own dossier: incomes, and its children's health sheets.
+    let everything = Visibility {
+        income: true,
+        bank: true,
+        health: HealthAccess {
+            basic: true,
+            medical: true,
+            confidential: true,
+        },
+    };
+    let dossier = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move {
+                let Some(household) = accounts::household_of_account(conn, account).await? else {
+                    return Ok(None);
+                };
+                let view = dossier::household(conn, household, today, everything).await?;
+                let mut children = Vec::new();
+                for child in &view.children {
+                    children.push(dossier::child(conn, &key, child.id, today, everything).await?);
+                }
+                Ok(Some((view, children)))
+            })
+        })
+        .await?;
+    let layout = family_layout(&city, &principal, &csrf, "Mon dossier", "/mon-dossier");
+    let (family, children) = match dossier {
+        Some((family, children)) => (Some(family), children),
+        None => (None, Vec::new()),
+    };
+    html(
+        &state.templates,
+        &layout,
+        "portal/dossier",
+        &json!({ "family": family, "children": children }),
+    )
 }
 
 pub fn family_layout<'a>(
