@@ -1063,3 +1063,71 @@ async fn an_agent_opens_a_portal_account_and_the_parent_reads_the_dossier() {
             .contains("pas d&#x27;adresse de courriel")
     );
 }
+
+#[actix_web::test]
+async fn an_account_created_apart_is_linked_to_its_dossier_by_number() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = app.agent_client(&["city_admin"]).await;
+    let family = household_id(&create_family(&app, &agent, MARTIN).await);
+    let (_, household) = page(
+        &agent,
+        app.city_url(&app.city, &format!("/agent/familles/{family}")),
+    )
+    .await;
+    let number = between(&household, "<small>— n° ", "<").to_string();
+    let csrf = app.csrf(&agent, &app.city).await;
+    let created = agent
+        .post(app.city_url(&app.city, "/agent/comptes"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "Éloïse Martin"),
+            ("email", "eloise.martin@exemple.test"),
+            ("profile", "family"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let account = between(&created, "action=\"/agent/comptes/", "/dossier").to_string();
+    let link = |number: &'static str| {
+        let (agent, csrf) = (agent.clone(), csrf.clone());
+        let url = app.city_url(&app.city, &format!("/agent/comptes/{account}/dossier"));
+        async move {
+            agent
+                .post(url)
+                .form(&[("csrf", csrf.as_str()), ("number", number)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let letters = link("douze").await;
+    assert_eq!(letters.status(), 422);
+    assert!(
+        letters
+            .text()
+            .await
+            .unwrap()
+            .contains("numéro du dossier famille")
+    );
+    let unknown = link("987654").await;
+    assert_eq!(unknown.status(), 422);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("aucune famille ne porte le n° 987654")
+    );
+    let number: &'static str = Box::leak(number.into_boxed_str());
+    assert_eq!(link(number).await.status(), 303);
+    let (_, listing) = page(&agent, app.city_url(&app.city, "/agent/comptes")).await;
+    assert!(
+        listing.contains(&format!(
+            "<a href=\"/agent/familles/{family}\">n° {number}</a>"
+        )),
+        "{listing}"
+    );
+}

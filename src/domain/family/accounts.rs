@@ -1,8 +1,8 @@
 //! Family portal accounts and the dossier they belong to: an account is a legal guardian's
 //! login onto their household.
 
-use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::RunQueryDsl;
 
 use super::store;
@@ -21,8 +21,33 @@ pub async fn household_of_account(conn: &mut Conn, account: i64) -> AppResult<Op
             .bind::<BigInt, _>(account)
             .get_result(conn)
             .await
-            .ok();
+            .optional()?;
     Ok(link.and_then(|l| l.household_id))
+}
+
+/// Family numbers (household id, number) of the linked accounts, by account id.
+pub async fn linked_households(
+    conn: &mut Conn,
+) -> AppResult<std::collections::HashMap<i64, (i64, i32)>> {
+    #[derive(QueryableByName)]
+    struct Linked {
+        #[diesel(sql_type = BigInt)]
+        account: i64,
+        #[diesel(sql_type = BigInt)]
+        household: i64,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        number: i32,
+    }
+    let rows: Vec<Linked> = diesel::sql_query(
+        "SELECT a.id AS account, h.id AS household, h.number
+           FROM family_accounts a JOIN households h ON h.id = a.household_id",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account, (r.household, r.number)))
+        .collect())
 }
 
 /// Links an account to household number `number`: to the adult holding the account's
@@ -48,7 +73,7 @@ pub async fn link_account(conn: &mut Conn, account: i64, number: i32) -> AppResu
     .bind::<BigInt, _>(account)
     .get_result(conn)
     .await
-    .ok();
+    .optional()?;
     let target = target
         .ok_or_else(|| AppError::invalid(format!("aucune famille ne porte le n° {number}")))?;
     let updated = diesel::sql_query(

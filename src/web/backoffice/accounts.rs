@@ -1,12 +1,14 @@
 //! Family portal accounts: the queue of account requests made on the portal (accept or
 //! refuse, the family is told by e-mail), and accounts created by an agent (generated
-//! identifier, temporary password to change at first sign-in).
+//! identifier, temporary password to change at first sign-in), each linked to the family
+//! dossier it opens.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::agent_layout;
+use crate::domain::family::accounts as family_accounts;
 use crate::platform::auth::accounts::{self, NewFamilyAccount};
 use crate::platform::auth::authz::Action;
 use crate::platform::auth::sessions::Kind;
@@ -45,6 +47,11 @@ pub fn routes(routes: &mut Routes) {
             "/agent/comptes",
             Need::Agent("accounts", Action::Write),
             create_account,
+        )
+        .post(
+            "/agent/comptes/{id}/dossier",
+            Need::Agent("accounts", Action::Write),
+            link_to_family,
         );
 }
 
@@ -239,13 +246,14 @@ async fn render_accounts(
     error: Option<&str>,
     created: Option<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let (accounts, profiles) = state
+    let (accounts, profiles, linked) = state
         .db
         .run(city.scope(&principal.actor()), |conn| {
             Box::pin(async move {
                 Ok((
                     directory::family_accounts(conn).await?,
                     directory::family_profiles(conn).await?,
+                    family_accounts::linked_households(conn).await?,
                 ))
             })
         })
@@ -266,6 +274,8 @@ async fn render_accounts(
         "backoffice/family_accounts",
         &json!({
             "accounts": accounts.iter().map(|a| json!({
+                "id": a.id,
+                "family": linked.get(&a.id).map(|(id, number)| json!({ "id": id, "number": number })),
                 "login": a.login, "email": a.email, "name": a.display_name, "active": a.active,
                 "profile": profiles.iter().find(|(id, _)| *id == a.profile_id).map_or(a.profile_id.as_str(), |(_, l)| l.as_str()),
                 "last_login": a.last_login_at.map(|t| t.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y %H:%M").to_string()),
@@ -343,6 +353,55 @@ async fn create_account(
             render_accounts(&state, &city, &principal, &csrf, Some("Le compte est créé : communiquez l'identifiant et le mot de passe provisoire à la famille."), None, Some(created)).await
         }
         Err(error @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_accounts(
+                &state,
+                &city,
+                &principal,
+                &csrf,
+                None,
+                Some(&error.to_string()),
+                None,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    number: String,
+}
+
+/// Links an account (typically from an accepted request) to the family dossier it
+/// belongs to, found by its number.
+async fn link_to_family(
+    state: State,
+    city: CurrentCity,
+    principal: Principal,
+    csrf: CsrfToken,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> AppResult<HttpResponse> {
+    let account = id.into_inner();
+    let outcome = state
+        .db
+        .run(city.0.scope(&principal.actor()), move |conn| {
+            Box::pin(async move {
+                let number: i32 = form.number.trim().parse().map_err(|_| {
+                    AppError::invalid("indiquez le numéro du dossier famille (chiffres)")
+                })?;
+                family_accounts::link_account(conn, account, number).await
+            })
+        })
+        .await;
+    match outcome {
+        Ok(()) => Ok(flash::redirect(
+            "/agent/comptes",
+            "Le compte est rattaché au dossier famille.",
+        )),
+        Err(error @ AppError::Invalid(_)) => {
             render_accounts(
                 &state,
                 &city,
