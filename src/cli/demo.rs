@@ -220,10 +220,35 @@ async fn populate(
     }
     progress.finish_and_clear();
     println!(
-        "{} : {} familles synthétiques ({} enfants, {} en garde partagée)",
+        "{} : {} foyers synthétiques ({} enfants, {} familles en garde partagée)",
         demo.slug, report.households, report.children, report.shared_custody
     );
+    if held == 0 {
+        let login = open_demo_family_account(provisioner, &city).await?;
+        println!(
+            "{} : compte du portail famille « {login} » (mot de passe de démonstration)",
+            demo.slug
+        );
+    }
     Ok(())
+}
+
+/// A portal account for the first synthetic family with children, so the portal can be
+/// visited as a parent.
+async fn open_demo_family_account(
+    provisioner: &Provisioner<'_>,
+    city: &crate::platform::tenancy::City,
+) -> anyhow::Result<String> {
+    let hash = passwords::hash(DEMO_PASSWORD)?;
+    Ok(provisioner
+        .db
+        .run(city.scope(provisioner.actor), move |conn| {
+            Box::pin(async move {
+                let (household, head) = family::demo::first_family_with_children(conn).await?;
+                family::accounts::open_for_adult(conn, household, head, &hash, false).await
+            })
+        })
+        .await?)
 }
 
 /// One agent per default profile, all with the demonstration password.

@@ -91,12 +91,13 @@ pub async fn link_account(conn: &mut Conn, account: i64, number: i32) -> AppResu
 }
 
 /// Opens a portal account for an adult of `household` (the adult's e-mail is the
-/// account's); returns its login.
+/// account's); returns its login. A temporary password must be changed at first sign-in.
 pub async fn open_for_adult(
     conn: &mut Conn,
     household: i64,
     adult: i64,
     password_hash: &str,
+    temporary: bool,
 ) -> AppResult<String> {
     if store::person_in_household(conn, adult, household).await? != "adult" {
         return Err(AppError::invalid(
@@ -146,7 +147,7 @@ pub async fn open_for_adult(
         crate::platform::auth::sessions::Kind::Family,
         id,
         password_hash,
-        true,
+        temporary,
     )
     .await?;
     diesel::sql_query("UPDATE family_accounts SET household_id = $1, person_id = $2 WHERE id = $3")

@@ -494,6 +494,7 @@ pub async fn generate(
         .await?;
         if separated {
             report.shared_custody += 1;
+            report.households += 1;
             share_custody(
                 conn,
                 &mut rng,
@@ -532,6 +533,30 @@ pub async fn generate(
         }
     }
     Ok(report)
+}
+
+/// The first family with children whose head has an e-mail: (household, head).
+pub async fn first_family_with_children(conn: &mut Conn) -> AppResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Pick {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        household: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        head: i64,
+    }
+    let pick: Option<Pick> = diesel::sql_query(
+        "SELECT h.id AS household, m.person_id AS head
+           FROM households h
+           JOIN household_members m ON m.household_id = h.id AND m.role = 'head' AND m.valid_to IS NULL
+           JOIN persons p ON p.id = m.person_id AND p.email IS NOT NULL
+          WHERE EXISTS (SELECT 1 FROM child_links c WHERE c.household_id = h.id AND c.valid_to IS NULL)
+          ORDER BY h.number LIMIT 1",
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    let pick = pick.ok_or_else(|| AppError::not_found("Aucune famille de démonstration."))?;
+    Ok((pick.household, pick.head))
 }
 
 /// The father's own household, the children linked to it too, alternate weeks.

@@ -1054,7 +1054,7 @@ async fn open_account(
                     .adult_id
                     .parse()
                     .map_err(|_| AppError::invalid("choisissez l'adulte"))?;
-                crate::domain::family::accounts::open_for_adult(conn, id, adult, &hash).await
+                crate::domain::family::accounts::open_for_adult(conn, id, adult, &hash, true).await
             })
         })
         .await;
