@@ -47,6 +47,13 @@ static PERSONAL_DATA: &[Rule] = &[
     rule("school_history", "teacher", Kind::Name),
     rule("custom_values", "value", Kind::EmptyJson),
     rule("observations", "text", Kind::EmptyText),
+    rule("school_classes", "teacher", Kind::Name),
+    rule("staff_assignments", "name", Kind::Name),
+    rule("enrolments", "opinion", Kind::EmptyText),
+    rule("enrolments", "decision_note", Kind::EmptyText),
+    rule("enrolments", "appeal_reason", Kind::EmptyText),
+    rule("bookings", "reason", Kind::EmptyText),
+    rule("tasks", "title", Kind::EmptyText),
 ];
 
 const fn rule(table: &'static str, column: &'static str, kind: Kind) -> Rule {
@@ -58,10 +65,13 @@ const fn rule(table: &'static str, column: &'static str, kind: Kind) -> Rule {
 }
 
 /// After an anonymisation: the search rows hold the old names; documents (files stay with
-/// the source) and photos are not carried over.
+/// the source), photos and the daily notebooks (free text about children) are not carried
+/// over.
 const AFTER_ANONYMISATION: &str = "
     UPDATE persons SET photo_document_id = NULL;
     UPDATE incomes SET document_id = NULL;
+    UPDATE bookings SET document_id = NULL;
+    DELETE FROM daily_notes;
     DELETE FROM documents;
     SELECT refresh_household_search(id) FROM households;";
 

@@ -1,7 +1,9 @@
 //! Business areas. Each folder holds the logic and the queries of one area; handlers in
 //! `web/` call them, they never see HTTP.
 
+pub mod activity;
 pub mod blueprint;
+pub mod booking;
 pub mod calendar;
 pub mod family;
 pub mod money;

@@ -12,9 +12,12 @@ pub enum AppError {
     /// Input rejected by a rule; nothing was changed.
     #[error("{0}")]
     Invalid(String),
-    /// The request conflicts with the current state (already used, full...).
+    /// The request conflicts with the current state (already used...).
     #[error("{0}")]
     Conflict(String),
+    /// No place left (a unit, a group, a structure): the API answers `"error": "complet"`.
+    #[error("{0}")]
+    Full(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("Authentification requise.")]
@@ -52,6 +55,7 @@ impl AppError {
             AppError::NotFound(m) => AppError::NotFound(m.clone()),
             AppError::Invalid(m) => AppError::Invalid(m.clone()),
             AppError::Conflict(m) => AppError::Conflict(m.clone()),
+            AppError::Full(m) => AppError::Full(m.clone()),
             AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
             AppError::Unauthorized => AppError::Unauthorized,
             AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
@@ -65,6 +69,7 @@ impl AppError {
             AppError::NotFound(_) => "introuvable",
             AppError::Invalid(_) => "invalide",
             AppError::Conflict(_) => "conflit",
+            AppError::Full(_) => "complet",
             AppError::Forbidden(_) => "interdit",
             AppError::Unauthorized => "non_authentifie",
             AppError::Unavailable(_) => "indisponible",
@@ -108,7 +113,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Full(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -59,6 +59,8 @@ pub enum SettingKind {
     Url,
     /// A secret (client secret): never exported to files; empty by default.
     Secret,
+    /// One of the listed (value, French label) options: (default, options).
+    Choice(&'static str, &'static [(&'static str, &'static str)]),
 }
 
 impl SettingDef {
@@ -68,6 +70,7 @@ impl SettingDef {
             SettingKind::Flag(flag) => serde_json::Value::from(flag),
             SettingKind::Number(default, _, _) => serde_json::Value::from(default),
             SettingKind::Url | SettingKind::Secret => serde_json::Value::from(""),
+            SettingKind::Choice(default, _) => serde_json::Value::from(default),
         }
     }
 
@@ -96,6 +99,17 @@ impl SettingDef {
                     Ok(())
                 }
                 _ => Err("adresse http(s) attendue".into()),
+            },
+            SettingKind::Choice(_, options) => match value.as_str() {
+                Some(text) if options.iter().any(|(v, _)| *v == text) => Ok(()),
+                _ => Err(format!(
+                    "une valeur parmi {} attendue",
+                    options
+                        .iter()
+                        .map(|(v, label)| format!("« {v} » ({label})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             },
         }
     }

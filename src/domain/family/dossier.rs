@@ -374,6 +374,26 @@ pub async fn households_of(conn: &mut Conn, child: i64) -> AppResult<Vec<Househo
         .collect())
 }
 
+/// E-mail addresses of the adults of the child's households now (who hears about a place
+/// offered, a booking cancelled by the city...).
+pub async fn guardian_emails(conn: &mut Conn, child: i64) -> AppResult<Vec<String>> {
+    let emails: Vec<Option<String>> = child_links::table
+        .inner_join(
+            household_members::table.on(household_members::household_id
+                .eq(child_links::household_id)
+                .and(household_members::valid_to.is_null())),
+        )
+        .inner_join(persons::table.on(persons::id.eq(household_members::person_id)))
+        .filter(child_links::child_id.eq(child))
+        .filter(child_links::valid_to.is_null())
+        .filter(persons::email.is_not_null())
+        .select(persons::email)
+        .distinct()
+        .load(conn)
+        .await?;
+    Ok(emails.into_iter().flatten().collect())
+}
+
 pub async fn custody_of(conn: &mut Conn, child: i64) -> AppResult<Vec<CustodyPattern>> {
     let patterns: Option<serde_json::Value> = custody_calendars::table
         .find(child)

@@ -130,6 +130,42 @@ static DEFINITIONS: &[SettingDef] = &[
         "niveau d'authentification exigé (acr)",
         "eidas1",
     ),
+    choice(
+        "calendar.zone",
+        "zone de vacances scolaires",
+        "A",
+        &[("A", "zone A"), ("B", "zone B"), ("C", "zone C")],
+    ),
+    text(
+        "territory.city_towns",
+        "communes dont les habitants sont résidents (séparées par des virgules ; vide : la ville elle-même)",
+        "",
+    ),
+    text(
+        "territory.intercommunality_towns",
+        "communes de l'intercommunalité (séparées par des virgules)",
+        "",
+    ),
+    choice(
+        "attendance.late_cancellation",
+        "une annulation hors délai devient",
+        "absent_unjustified",
+        &[
+            ("absent_unjustified", "une absence injustifiée"),
+            ("absent_justified", "une absence justifiée"),
+            ("cancelled_late", "une annulation tardive"),
+        ],
+    ),
+    text(
+        "canteen.meal_choices",
+        "choix de repas proposés (séparés par des virgules)",
+        "Standard, Sans porc, Sans viande, Végétarien, Panier repas (PAI)",
+    ),
+    flag(
+        "portal.waitlist_position_visible",
+        "les familles voient leur rang en liste d'attente",
+        true,
+    ),
 ];
 
 const fn def(key: &'static str, label: &'static str, kind: SettingKind) -> SettingDef {
@@ -156,6 +192,15 @@ const fn number(
 
 const fn url(key: &'static str, label: &'static str) -> SettingDef {
     def(key, label, SettingKind::Url)
+}
+
+const fn choice(
+    key: &'static str,
+    label: &'static str,
+    default: &'static str,
+    options: &'static [(&'static str, &'static str)],
+) -> SettingDef {
+    def(key, label, SettingKind::Choice(default, options))
 }
 
 const fn secret(key: &'static str, label: &'static str) -> SettingDef {

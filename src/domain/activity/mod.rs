@@ -1,0 +1,7 @@
+//! Activities (ACT): structures, schools and classes, the activity catalogue with its
+//! groups, units, capacities, openings and registration periods; enrolment from the
+//! pre-enrolment to the admission; agents' tasks.
+
+pub mod model;
+pub mod schema;
+pub mod tasks;

@@ -1,0 +1,451 @@
+//! An activity as the booking and attendance rules see it: its units and their rules, its
+//! groups, capacities, opening calendar and notice delays, loaded in one go.
+
+use chrono::{NaiveDate, NaiveTime};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+
+use super::schema::{activities, activity_groups, activity_units, capacities, structures};
+use crate::domain::booking::capacity::CapacityRow;
+use crate::domain::booking::units::{UnitRule, UnitSet};
+use crate::domain::calendar::{NoticeRule, OpeningCalendar, OpeningRule, Zone};
+use crate::domain::pricing::AttendanceState;
+use crate::platform::db::Conn;
+use crate::platform::error::{AppError, AppResult};
+
+/// Kinds of activities (ACT-01), with their French labels.
+pub const KINDS: &[(&str, &str)] = &[
+    ("nursery", "Crèche (EAJE)"),
+    ("childminder_hub", "Relais petite enfance"),
+    ("morning", "Accueil périscolaire du matin"),
+    ("evening", "Accueil périscolaire du soir"),
+    ("canteen", "Restauration scolaire"),
+    ("wednesday", "Accueil du mercredi"),
+    ("holiday_centre", "Accueil de loisirs (vacances)"),
+    ("stay", "Séjour"),
+    ("youth", "Jeunesse"),
+    ("sport", "Sport"),
+    ("culture", "Culture"),
+    ("seniors", "Seniors"),
+    ("meal_delivery", "Portage de repas"),
+    ("other", "Autre"),
+];
+
+pub fn kind_label(kind: &str) -> &str {
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind, |(_, label)| label)
+}
+
+/// What a family sees when a unit is full (ACT-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    Greyed,
+    Waitlist,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    pub label: String,
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+    pub hourly: bool,
+    pub includes: Vec<String>,
+    pub excludes: Vec<String>,
+    pub requires: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub min_age_months: Option<i32>,
+    pub max_age_months: Option<i32>,
+    pub levels: Vec<String>,
+    pub children_per_staff: Option<i32>,
+}
+
+impl Group {
+    /// Whether a child of `age_months` in `level` belongs to this group by its criteria.
+    pub fn admits(&self, age_months: Option<i32>, level: Option<&str>) -> bool {
+        let age_ok = match age_months {
+            Some(age) => {
+                self.min_age_months.is_none_or(|min| age >= min)
+                    && self.max_age_months.is_none_or(|max| age <= max)
+            }
+            None => self.min_age_months.is_none() && self.max_age_months.is_none(),
+        };
+        let level_ok =
+            self.levels.is_empty() || level.is_some_and(|l| self.levels.iter().any(|x| x == l));
+        age_ok && level_ok
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub structure_id: Option<i64>,
+    /// Places shared by the structure's activities on a day, if limited.
+    pub structure_capacity: Option<i32>,
+    pub opening: OpeningCalendar,
+    pub booking_notice: Option<NoticeRule>,
+    pub cancel_notice: Option<NoticeRule>,
+    pub when_full: WhenFull,
+    /// What a cancellation after the delay becomes.
+    pub late_cancellation: AttendanceState,
+    pub requires_enrolment: bool,
+    pub meal_choice: bool,
+    pub offer_hours: i32,
+    pub active: bool,
+    pub units: Vec<Unit>,
+    pub groups: Vec<Group>,
+    pub capacities: Vec<CapacityRow>,
+}
+
+impl Activity {
+    pub fn unit(&self, code: &str) -> AppResult<&Unit> {
+        self.units.iter().find(|u| u.code == code).ok_or_else(|| {
+            AppError::invalid(format!(
+                "unité « {code} » inconnue pour l'activité « {} » (unités : {})",
+                self.name,
+                self.units
+                    .iter()
+                    .map(|u| u.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    pub fn unit_by_id(&self, id: i64) -> AppResult<&Unit> {
+        self.units
+            .iter()
+            .find(|u| u.id == id)
+            .ok_or_else(|| AppError::not_found("Unité introuvable."))
+    }
+
+    pub fn group(&self, id: i64) -> AppResult<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| AppError::not_found("Groupe introuvable."))
+    }
+
+    pub fn unit_set(&self) -> UnitSet {
+        UnitSet::new(
+            self.units
+                .iter()
+                .map(|u| UnitRule {
+                    code: u.code.clone(),
+                    label: u.label.clone(),
+                    includes: u.includes.clone(),
+                    excludes: u.excludes.clone(),
+                    requires: u.requires.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The group a child goes to by age and level: the first that admits it, else the first.
+    pub fn group_for(&self, age_months: Option<i32>, level: Option<&str>) -> AppResult<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.admits(age_months, level))
+            .or_else(|| self.groups.as_slice().first())
+            .ok_or_else(|| {
+                AppError::invalid(format!("l'activité « {} » n'a aucun groupe", self.name))
+            })
+    }
+}
+
+/// Age in whole months on `day`.
+pub fn age_months(birth: NaiveDate, day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut months = (day.year() - birth.year()) * 12 + day.month() as i32 - birth.month() as i32;
+    if day.day() < birth.day() {
+        months -= 1;
+    }
+    months
+}
+
+#[derive(Queryable)]
+struct ActivityRow {
+    id: i64,
+    code: String,
+    name: String,
+    kind: String,
+    structure_id: Option<i64>,
+    opening: serde_json::Value,
+    booking_notice: Option<serde_json::Value>,
+    cancel_notice: Option<serde_json::Value>,
+    when_full: String,
+    late_absence: Option<String>,
+    requires_enrolment: bool,
+    meal_choice: bool,
+    offer_hours: i32,
+    active: bool,
+    structure_capacity: Option<i32>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> AppResult<T> {
+    serde_json::from_value(value)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{what} illisible : {e}")))
+}
+
+pub fn parse_state(text: &str) -> AppResult<AttendanceState> {
+    parse(serde_json::Value::from(text), "état de présence")
+}
+
+/// The city settings an activity's rules depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct CitySettings {
+    pub zone: Zone,
+    /// What a cancellation after the delay becomes, unless the activity says otherwise.
+    pub late_cancellation: AttendanceState,
+}
+
+impl CitySettings {
+    /// From the settings in force (`calendar.zone`, `attendance.late_cancellation`).
+    pub fn from_values(
+        values: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> AppResult<CitySettings> {
+        let text = |key: &str| values.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        Ok(CitySettings {
+            zone: match text("calendar.zone") {
+                "B" => Zone::B,
+                "C" => Zone::C,
+                _ => Zone::A,
+            },
+            late_cancellation: match text("attendance.late_cancellation") {
+                "" => AttendanceState::AbsentUnjustified,
+                state => parse_state(state)?,
+            },
+        })
+    }
+
+    /// Reads them in the current city.
+    pub async fn read(conn: &mut Conn) -> AppResult<CitySettings> {
+        let values =
+            crate::domain::settings::in_force(conn, crate::platform::clock::today()).await?;
+        CitySettings::from_values(&values)
+    }
+}
+
+/// Loads activity `id` with its units, groups and capacities, under the city's settings
+/// (the activity may override what a late cancellation becomes).
+pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResult<Activity> {
+    let (zone, late_cancellation) = (settings.zone, settings.late_cancellation);
+    let row: ActivityRow = activities::table
+        .left_join(structures::table)
+        .filter(activities::id.eq(id))
+        .select((
+            activities::id,
+            activities::code,
+            activities::name,
+            activities::kind,
+            activities::structure_id,
+            activities::opening,
+            activities::booking_notice,
+            activities::cancel_notice,
+            activities::when_full,
+            activities::late_absence,
+            activities::requires_enrolment,
+            activities::meal_choice,
+            activities::offer_hours,
+            activities::active,
+            structures::daily_capacity.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| AppError::not_found("Activité introuvable."))?;
+    let units = activity_units::table
+        .filter(activity_units::activity_id.eq(id))
+        .order((activity_units::sort, activity_units::id))
+        .select((
+            activity_units::id,
+            activity_units::code,
+            activity_units::label,
+            activity_units::starts,
+            activity_units::ends,
+            activity_units::hourly,
+            activity_units::includes,
+            activity_units::excludes,
+            activity_units::requires,
+        ))
+        .load::<(
+            i64,
+            String,
+            String,
+            NaiveTime,
+            NaiveTime,
+            bool,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+        )>(conn)
+        .await?
+        .into_iter()
+        .map(
+            |(id, code, label, starts, ends, hourly, includes, excludes, requires)| Unit {
+                id,
+                code,
+                label,
+                starts,
+                ends,
+                hourly,
+                includes,
+                excludes,
+                requires,
+            },
+        )
+        .collect();
+    let groups = activity_groups::table
+        .filter(activity_groups::activity_id.eq(id))
+        .order((activity_groups::sort, activity_groups::id))
+        .select((
+            activity_groups::id,
+            activity_groups::name,
+            activity_groups::min_age_months,
+            activity_groups::max_age_months,
+            activity_groups::levels,
+            activity_groups::children_per_staff,
+        ))
+        .load::<(
+            i64,
+            String,
+            Option<i32>,
+            Option<i32>,
+            Vec<String>,
+            Option<i32>,
+        )>(conn)
+        .await?
+        .into_iter()
+        .map(
+            |(id, name, min_age_months, max_age_months, levels, children_per_staff)| Group {
+                id,
+                name,
+                min_age_months,
+                max_age_months,
+                levels,
+                children_per_staff,
+            },
+        )
+        .collect();
+    let capacities = capacities::table
+        .filter(capacities::activity_id.eq(id))
+        .order(capacities::id)
+        .select((
+            capacities::id,
+            capacities::group_id,
+            capacities::unit_id,
+            capacities::day,
+            capacities::valid_from,
+            capacities::valid_to,
+            capacities::places,
+        ))
+        .load::<(
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<NaiveDate>,
+            NaiveDate,
+            Option<NaiveDate>,
+            i32,
+        )>(conn)
+        .await?
+        .into_iter()
+        .map(
+            |(id, group_id, unit_id, day, valid_from, valid_to, places)| CapacityRow {
+                id,
+                group_id,
+                unit_id,
+                day,
+                valid_from,
+                valid_to,
+                places,
+            },
+        )
+        .collect();
+    Ok(Activity {
+        id: row.id,
+        code: row.code,
+        name: row.name,
+        kind: row.kind,
+        structure_id: row.structure_id,
+        structure_capacity: row.structure_capacity,
+        opening: OpeningCalendar {
+            zone,
+            rules: parse::<Vec<OpeningRule>>(row.opening, "calendrier d'ouverture")?,
+        },
+        booking_notice: row
+            .booking_notice
+            .map(|v| parse(v, "délai de réservation"))
+            .transpose()?,
+        cancel_notice: row
+            .cancel_notice
+            .map(|v| parse(v, "délai d'annulation"))
+            .transpose()?,
+        when_full: if row.when_full == "waitlist" {
+            WhenFull::Waitlist
+        } else {
+            WhenFull::Greyed
+        },
+        late_cancellation: match row.late_absence {
+            Some(state) => parse_state(&state)?,
+            None => late_cancellation,
+        },
+        requires_enrolment: row.requires_enrolment,
+        meal_choice: row.meal_choice,
+        offer_hours: row.offer_hours,
+        active: row.active,
+        units,
+        groups,
+        capacities,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_count_whole_months() {
+        let birth: NaiveDate = "2023-03-15".parse().unwrap();
+        assert_eq!(age_months(birth, "2023-04-14".parse().unwrap()), 0);
+        assert_eq!(age_months(birth, "2023-04-15".parse().unwrap()), 1);
+        assert_eq!(age_months(birth, "2026-03-15".parse().unwrap()), 36);
+        assert_eq!(age_months(birth, "2026-03-14".parse().unwrap()), 35);
+    }
+
+    #[test]
+    fn groups_admit_by_age_band_and_level() {
+        let small = Group {
+            id: 1,
+            name: "Petits".into(),
+            min_age_months: Some(36),
+            max_age_months: Some(71),
+            levels: vec![],
+            children_per_staff: Some(8),
+        };
+        assert!(small.admits(Some(40), None));
+        assert!(!small.admits(Some(72), None));
+        assert!(!small.admits(None, None), "unknown age, age-banded group");
+        let cp = Group {
+            levels: vec!["CP".into(), "CE1".into()],
+            min_age_months: None,
+            max_age_months: None,
+            ..small
+        };
+        assert!(cp.admits(None, Some("CE1")));
+        assert!(!cp.admits(None, Some("CM2")));
+    }
+}
