@@ -2,6 +2,8 @@
 //! groups, units, capacities, openings and registration periods; enrolment from the
 //! pre-enrolment to the admission; agents' tasks.
 
+pub mod commission;
 pub mod model;
+pub mod population;
 pub mod schema;
 pub mod tasks;

@@ -1,10 +1,12 @@
 //! The back-office of a city's agents, at `/agent/` on the city's host.
 
 mod accounts;
+mod activities;
 mod agents;
 mod children;
 mod families;
 mod history;
+mod schools;
 mod upload;
 
 use actix_web::HttpResponse;
@@ -26,12 +28,16 @@ pub fn routes(routes: &mut Routes) {
     agents::routes(routes);
     accounts::routes(routes);
     history::routes(routes);
+    activities::routes(routes);
+    schools::routes(routes);
 }
 
 /// Menu entries: (path, label, object the entry needs to read).
 const MENU: &[(&str, &str, &str)] = &[
     ("/agent/", "Tableau de bord", ""),
     ("/agent/familles", "Familles", "families"),
+    ("/agent/activites", "Activités", "activities"),
+    ("/agent/ecoles", "Écoles", "schools"),
     (
         "/agent/documents/expirant",
         "Pièces à échéance",
