@@ -46,3 +46,29 @@ ensure_postgresql() {
     ensure_packages postgresql postgresql-contrib
   fi
 }
+
+# The load tests' setup: the release marelle (or MARELLE_LOAD_BIN), a throwaway cluster in
+# MARELLE_LOAD_PG_DIR (default $1) on MARELLE_LOAD_PG_PORT (default $2), migrated, with the
+# demo city Corbas; sets MARELLE, PSQL_BIN, WORK, DB_URL and `sql`, stops everything on exit
+# (including the server whose pid is in SERVER).
+start_load_cluster() {
+  ensure_postgresql
+  PSQL_BIN="$(ls /usr/lib/postgresql/*/bin/psql | sort -V | tail -1)"
+  if [ -n "${MARELLE_LOAD_BIN:-}" ]; then
+    MARELLE="$MARELLE_LOAD_BIN"
+  else
+    cargo build --release --locked --quiet
+    MARELLE="$TARGET_DIR/release/marelle"
+  fi
+  export MARELLE_PG__DATA_DIR="${MARELLE_LOAD_PG_DIR:-$ROOT/var/$1}"
+  export MARELLE_PG__PORT="${MARELLE_LOAD_PG_PORT:-$2}" MARELLE_PG__UNSAFE_FAST=true
+  export MARELLE_LOG=warn
+  WORK="$(mktemp -d)"
+  "$MARELLE" db start >/dev/null
+  trap '[ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; "$MARELLE" db stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+  "$MARELLE" migrate >/dev/null
+  "$MARELLE" demo --city corbas >/dev/null
+  DB_URL="$("$MARELLE" db url)"
+}
+
+sql() { "$PSQL_BIN" "$DB_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }

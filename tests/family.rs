@@ -1131,3 +1131,125 @@ async fn an_account_created_apart_is_linked_to_its_dossier_by_number() {
         "{listing}"
     );
 }
+
+#[actix_web::test]
+async fn search_ranks_exact_names_first_tolerates_typos_and_counts_every_match() {
+    use marelle::domain::family::search::{HouseholdSummary, search};
+    let app = TestApp::spawn().await;
+    let (agent, _) = app.agent_client(&["school_agent"]).await;
+    let martin = household_id(&create_family(&app, &agent, MARTIN).await);
+    let created = create_family(
+        &app,
+        &agent,
+        &[
+            ("situation", "single_parent"),
+            ("line1", "3 allée des Tilleuls"),
+            ("postal_code", "69960"),
+            ("town", "Corbas"),
+            ("head_last_name", "Martinez"),
+            ("head_first_name", "Inès"),
+            ("head_sex", "F"),
+            ("head_birth_date", "1990-06-01"),
+            ("child1_last_name", "Martinez"),
+            ("child1_first_name", "Hugo"),
+            ("child1_sex", "M"),
+            ("child1_birth_date", "2019-11-23"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let martinez = household_id(&created);
+    let find = |query: &str, limit: i64, offset: i64| {
+        let query = query.to_string();
+        let db = app.db();
+        let scope = app.city.scope("test");
+        async move {
+            let (items, total): (Vec<HouseholdSummary>, i64) = db
+                .run(scope, move |conn| {
+                    Box::pin(async move { search(conn, &query, false, limit, offset).await })
+                })
+                .await
+                .unwrap();
+            (items.into_iter().map(|h| h.id).collect::<Vec<_>>(), total)
+        }
+    };
+    // The exact name first, then the similar one; both counted.
+    assert_eq!(find("martin", 25, 0).await, (vec![martin, martinez], 2));
+    assert_eq!(find("MARTINEZ", 25, 0).await, (vec![martinez, martin], 2));
+    // Typos, accents, first names, the closest spelling first.
+    assert_eq!(find("Marinez", 25, 0).await.0[0], martinez);
+    assert_eq!(find("martn léo", 25, 0).await, (vec![martin], 1));
+    assert_eq!(find("ines martinez", 25, 0).await, (vec![martinez], 1));
+    assert_eq!(find("tilleul", 25, 0).await, (vec![martinez], 1));
+    // Birth dates as agents type them, and as ISO dates; a day that does not exist.
+    assert_eq!(find("23/11/2019", 25, 0).await, (vec![martinez], 1));
+    assert_eq!(find("1/6/1990", 25, 0).await, (vec![martinez], 1));
+    assert_eq!(find("2017-03-12 martin", 25, 0).await, (vec![martin], 1));
+    assert_eq!(find("31/02/2019", 25, 0).await, (vec![], 0));
+    // Family numbers: '#', 'n', 'n°' or plain digits (the family with that number first).
+    let number = |id: i64| {
+        let db = app.db();
+        let scope = app.city.scope("test");
+        async move {
+            #[derive(QueryableByName)]
+            struct Number {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                number: i32,
+            }
+            db.run(scope, move |conn| {
+                Box::pin(async move {
+                    Ok(
+                        diesel::sql_query("SELECT number FROM households WHERE id = $1")
+                            .bind::<BigInt, _>(id)
+                            .get_result::<Number>(conn)
+                            .await?
+                            .number,
+                    )
+                })
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let n = number(martinez).await;
+    for query in [format!("#{n}"), format!("n{n}"), format!("N°{n:03}")] {
+        assert_eq!(find(&query, 25, 0).await, (vec![martinez], 1), "{query}");
+    }
+    assert_eq!(find(&n.to_string(), 25, 0).await.0[0], martinez);
+    // Pages: the total counts every page, also past the end.
+    assert_eq!(find("martin", 1, 1).await, (vec![martinez], 2));
+    assert_eq!(find("martin", 1, 5).await, (vec![], 2));
+    assert_eq!(find("zzzzqqq", 25, 0).await, (vec![], 0));
+
+    // A name nobody holds any more leaves the city's word list (RGPD erasure, renaming).
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let words = app
+        .db()
+        .run(app.city.scope("test"), move |conn| {
+            Box::pin(async move {
+                diesel::sql_query(
+                    "UPDATE persons SET last_name = 'ZÉBULON' WHERE last_name = 'MARTINEZ'",
+                )
+                .execute(conn)
+                .await?;
+                diesel::sql_query("UPDATE households SET name = 'ZÉBULON' WHERE name = 'MARTINEZ'")
+                    .execute(conn)
+                    .await?;
+                Ok(diesel::sql_query(
+                    "SELECT count(*) AS n FROM household_search_words
+                      WHERE word IN ('martinez', 'zebulon')",
+                )
+                .get_result::<Count>(conn)
+                .await?
+                .n)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(words, 1, "martinez forgotten, zebulon known");
+    assert_eq!(find("zebulon", 25, 0).await, (vec![martinez], 1));
+}

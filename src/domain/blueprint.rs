@@ -73,7 +73,7 @@ const AFTER_ANONYMISATION: &str = "
     UPDATE bookings SET document_id = NULL;
     DELETE FROM daily_notes;
     DELETE FROM documents;
-    SELECT refresh_household_search(id) FROM households;";
+    SELECT rebuild_household_search();";
 
 impl Blueprint for CityBlueprint {
     fn install_defaults<'c>(

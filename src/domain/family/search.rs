@@ -1,10 +1,13 @@
 //! Finding a family: by names of adults and children, family number, birth date, address;
-//! accent-insensitive and typo-tolerant (trigram word similarity on a search row per
-//! household kept up to date by triggers). Homonym detection at creation (FAM-03).
+//! accent-insensitive and typo-tolerant. Each household has a search row kept up to date by
+//! triggers (migration 2026-11-29-000005_family_search): its words (`terms`, GIN-indexed),
+//! its name words, number and status. A typed word matches a household holding that word or
+//! a similar one (the city's distinct words are trigram-indexed). Homonym detection at
+//! creation (FAM-03).
 
 use chrono::NaiveDate;
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -30,29 +33,201 @@ pub struct HouseholdSummary {
     pub members: String,
 }
 
-/// Search words: dates typed 12/03/2019 stay whole; the rest is split on spaces.
-fn words(query: &str) -> Vec<String> {
+/// Typed words looked at: more are ignored.
+const MAX_TYPED: usize = 8;
+/// Words of the search row one query may require (a typed word may split into several).
+const MAX_CRITERIA: usize = 10;
+
+/// A word of the query, as typed.
+#[derive(Debug, PartialEq)]
+enum Typed {
+    /// A search word that must be present as such: a birth date ('YYYY-MM-DD') or a family
+    /// number ('#123'). A date that does not exist stays as typed, and matches nothing.
+    Exact(String),
+    /// Anything else: split into words, accents and case removed, by `search_terms()`.
+    Text(String),
+}
+
+/// The words of a query, at most [`MAX_TYPED`].
+fn typed(query: &str) -> Vec<Typed> {
     query
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| c == ',' || c == ';'))
         .filter(|w| !w.is_empty())
-        .take(8)
-        .map(str::to_lowercase)
+        .take(MAX_TYPED)
+        .map(|w| {
+            let lower = w.to_lowercase();
+            if let Some(date) = birth_date(&lower) {
+                Typed::Exact(date)
+            } else if let Some(number) = family_number(&lower) {
+                Typed::Exact(number)
+            } else {
+                Typed::Text(lower)
+            }
+        })
         .collect()
 }
 
-const SUMMARY: &str = "
-    SELECT h.id, h.number, h.name, h.status,
-           (SELECT a.town FROM addresses a WHERE a.household_id = h.id AND a.kind = 'residence'
-              AND a.valid_to IS NULL ORDER BY a.valid_from DESC LIMIT 1) AS town,
-           coalesce((SELECT string_agg(p.first_name || ' ' || p.last_name, ', ' ORDER BY p.kind, p.birth_date)
-              FROM persons p
-             WHERE p.id IN (SELECT m.person_id FROM household_members m WHERE m.household_id = h.id AND m.valid_to IS NULL
-                            UNION SELECT l.child_id FROM child_links l WHERE l.household_id = h.id AND l.valid_to IS NULL)), '') AS members
-      FROM households h";
+/// 12/03/2017, 12-03-2017, 12.03.2017 or 2017-03-12 as the row holds it ('2017-03-12');
+/// something shaped like a date that does not exist, as typed.
+fn birth_date(word: &str) -> Option<String> {
+    let parts: Vec<&str> = word.split(['/', '-', '.']).collect();
+    let digits = |p: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (y, m, d) = match parts[..] {
+        [d, m, y] if digits(d, 1..=2) && digits(m, 1..=2) && digits(y, 4..=4) => (y, m, d),
+        [y, m, d] if digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2) => (y, m, d),
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    Some(date.map_or_else(|| word.to_string(), |d| d.format("%Y-%m-%d").to_string()))
+}
 
-/// Households matching every word of `query` (at most `limit`), best matches first, and
-/// how many match in all.
+/// '#123', 'n123', 'n°123', 'no123' as the row holds it ('#123').
+fn family_number(word: &str) -> Option<String> {
+    let digits = ["#", "n°", "nº", "no", "n"]
+        .iter()
+        .find_map(|prefix| word.strip_prefix(prefix))?;
+    number_term(digits)
+}
+
+/// The family number term of a string of digits ('007' -> '#7').
+fn number_term(digits: &str) -> Option<String> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let significant = digits.trim_start_matches('0');
+    Some(format!(
+        "#{}",
+        if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        }
+    ))
+}
+
+/// What a household's row must hold for one word of the query.
+#[derive(Debug, PartialEq)]
+struct Criterion {
+    /// The word itself (for digits: also the family number): ranks first on a name.
+    exact: Vec<String>,
+    /// The closest similar words: rank next.
+    best: Vec<String>,
+    /// Any of these words matches (exact ones included).
+    any: Vec<String>,
+}
+
+impl Criterion {
+    fn exact(word: String) -> Criterion {
+        Criterion {
+            exact: vec![word.clone()],
+            best: Vec::new(),
+            any: vec![word],
+        }
+    }
+}
+
+/// A normalised query word and the city's words similar to it.
+#[derive(QueryableByName)]
+struct Similar {
+    #[diesel(sql_type = Text)]
+    word: String,
+    #[diesel(sql_type = Array<Text>)]
+    best: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    similar: Vec<String>,
+}
+
+/// The words of `text` as search rows hold them, each with its similar words: those the
+/// word begins (3 letters at least) and those with trigram similarity 0.4 at least (typos),
+/// the 50 closest; `best` = the closest of them. Digits are only matched exactly.
+const SIMILAR: &str = "
+    SELECT t.word,
+           coalesce(array_agg(c.word ORDER BY c.sim DESC, c.word) FILTER (WHERE c.word IS NOT NULL), '{}') AS similar,
+           coalesce(array_agg(c.word ORDER BY c.word) FILTER (WHERE c.sim = c.top), '{}') AS best
+      FROM unnest(search_terms($1)) t(word)
+      LEFT JOIN LATERAL (
+           SELECT x.word, x.sim, max(x.sim) OVER () AS top
+             FROM (SELECT w.word, ext.similarity(w.word, t.word) AS sim
+                     FROM household_search_words w
+                    WHERE length(t.word) >= 3 AND t.word !~ '^[0-9]+$' AND w.word <> t.word
+                      AND (w.word LIKE t.word || '%'
+                           OR (w.word % t.word AND ext.similarity(w.word, t.word) >= 0.4))
+                    ORDER BY sim DESC, w.word
+                    LIMIT 50) x) c ON true
+     GROUP BY t.word
+     ORDER BY t.word";
+
+/// The criteria of a query: dates and numbers as typed, the other words with their similar
+/// words.
+async fn criteria(conn: &mut Conn, query: &str) -> AppResult<Vec<Criterion>> {
+    let mut criteria = Vec::new();
+    let mut text = Vec::new();
+    for word in typed(query) {
+        match word {
+            Typed::Exact(term) => criteria.push(Criterion::exact(term)),
+            Typed::Text(words) => text.push(words),
+        }
+    }
+    if !text.is_empty() {
+        let words: Vec<Similar> = diesel::sql_query(SIMILAR)
+            .bind::<Text, _>(text.join(" "))
+            .load(conn)
+            .await?;
+        for Similar {
+            word,
+            best,
+            similar,
+        } in words
+        {
+            // Digits: a house number, a postal code or a family number.
+            let criterion = match number_term(&word) {
+                Some(number) => Criterion {
+                    exact: vec![word.clone(), number.clone()],
+                    best: Vec::new(),
+                    any: vec![word, number],
+                },
+                None => {
+                    let mut any = similar;
+                    any.push(word.clone());
+                    Criterion {
+                        exact: vec![word],
+                        best,
+                        any,
+                    }
+                }
+            };
+            criteria.push(criterion);
+        }
+    }
+    criteria.truncate(MAX_CRITERIA);
+    Ok(criteria)
+}
+
+/// A page row: the household and how many households match in all.
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(embed)]
+    household: HouseholdSummary,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// `WHERE` of the matching search rows `s`: the status ($1), and for each criterion one
+/// of its words (the parameter `any(i)` holds them).
+fn conditions(criteria: usize, any: impl Fn(usize) -> usize) -> String {
+    let mut conditions = vec!["($1 OR s.active)".to_string()];
+    conditions.extend((0..criteria).map(|i| format!("s.terms && ${}", any(i))));
+    conditions.join(" AND ")
+}
+
+/// Households matching every word of `query` (at most `limit`, from `offset`), best
+/// matches first, and how many match in all. Each word must be in the household's search
+/// row, or a similar word: exact matches on a name (or the family number) rank first, then
+/// exact matches elsewhere, then the closest similar words. An empty query lists families,
+/// the latest first.
 pub async fn search(
     conn: &mut Conn,
     query: &str,
@@ -60,83 +235,85 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<HouseholdSummary>, i64)> {
-    let words = words(query);
-    if words.is_empty() {
-        let sql = format!(
-            "{SUMMARY} WHERE ($1 OR h.status = 'active') ORDER BY h.number DESC LIMIT $2 OFFSET $3"
-        );
-        let items = diesel::sql_query(sql)
-            .bind::<Bool, _>(include_archived)
-            .bind::<BigInt, _>(limit)
-            .bind::<BigInt, _>(offset)
-            .load(conn)
-            .await?;
-        let total = count(
-            conn,
-            "SELECT count(*) AS n FROM households h WHERE ($1 OR h.status = 'active')",
-            include_archived,
-            &[],
+    let criteria = criteria(conn, query).await?;
+    // $1 status, $2 limit, $3 offset, then per criterion: exact, best, any.
+    let (exact, best, any) = (|i| 4 + 3 * i, |i| 5 + 3 * i, |i| 6 + 3 * i);
+    let conditions = conditions(criteria.len(), any);
+    let (rank, page_order, order) = if criteria.is_empty() {
+        ("0".to_string(), "s.number DESC", "page.number DESC")
+    } else {
+        let rank: Vec<String> = (0..criteria.len())
+            .map(|i| {
+                format!(
+                    "CASE WHEN s.name_terms && ${e} THEN 3 WHEN s.terms && ${e} THEN 2
+                          WHEN s.terms && ${b} THEN 1 ELSE 0 END",
+                    e = exact(i),
+                    b = best(i)
+                )
+            })
+            .collect();
+        (
+            rank.join(" + "),
+            "rank DESC, s.number",
+            "page.rank DESC, page.number",
         )
-        .await?;
-        return Ok((items, total));
-    }
-    // Every word must be in the household's search text (word similarity tolerates typos);
-    // the ranking adds up the similarities.
-    let conditions: Vec<String> = (0..words.len())
-        .map(|i| format!("ext.f_unaccent(${}) <% s.text", i + 4))
-        .collect();
-    let rank: Vec<String> = (0..words.len())
-        .map(|i| format!("ext.word_similarity(ext.f_unaccent(${}), s.text)", i + 4))
-        .collect();
+    };
+    // The page is ranked on the search rows alone; names, towns and members are read for
+    // its rows only. The total is counted once, on the same rows.
     let sql = format!(
-        "{SUMMARY} JOIN household_search s ON s.household_id = h.id
-          WHERE ($1 OR h.status = 'active') AND {}
-          ORDER BY {} DESC, h.number LIMIT $2 OFFSET $3",
-        conditions.join(" AND "),
-        rank.join(" + ")
+        "WITH page AS (
+             SELECT s.household_id, s.number, {rank} AS rank
+               FROM household_search s
+              WHERE {conditions}
+              ORDER BY {page_order} LIMIT $2 OFFSET $3)
+         SELECT h.id, h.number, h.name, h.status,
+                (SELECT a.town FROM addresses a WHERE a.household_id = h.id AND a.kind = 'residence'
+                   AND a.valid_to IS NULL ORDER BY a.valid_from DESC LIMIT 1) AS town,
+                coalesce((SELECT string_agg(p.first_name || ' ' || p.last_name, ', ' ORDER BY p.kind, p.birth_date)
+                   FROM persons p
+                  WHERE p.id IN (SELECT m.person_id FROM household_members m WHERE m.household_id = h.id AND m.valid_to IS NULL
+                                 UNION SELECT l.child_id FROM child_links l WHERE l.household_id = h.id AND l.valid_to IS NULL)), '') AS members,
+                (SELECT count(*) FROM household_search s WHERE {conditions}) AS total
+           FROM page JOIN households h ON h.id = page.household_id
+          ORDER BY {order}"
     );
     let mut statement = diesel::sql_query(sql)
         .bind::<Bool, _>(include_archived)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .into_boxed();
-    for word in &words {
-        statement = statement.bind::<Text, _>(word.clone());
+    for criterion in &criteria {
+        statement = statement
+            .bind::<Array<Text>, _>(criterion.exact.clone())
+            .bind::<Array<Text>, _>(criterion.best.clone())
+            .bind::<Array<Text>, _>(criterion.any.clone());
     }
-    let items = statement.load(conn).await?;
-    let count_conditions: Vec<String> = (0..words.len())
-        .map(|i| format!("ext.f_unaccent(${}) <% s.text", i + 2))
-        .collect();
-    let total = count(
-        conn,
-        &format!(
-            "SELECT count(*) AS n FROM households h JOIN household_search s ON s.household_id = h.id
-              WHERE ($1 OR h.status = 'active') AND {}",
-            count_conditions.join(" AND ")
-        ),
-        include_archived,
-        &words,
-    )
-    .await?;
-    Ok((items, total))
+    let found: Vec<Found> = statement.load(conn).await?;
+    let total = match found.as_slice().first() {
+        Some(row) => row.total,
+        None if offset == 0 => 0,
+        // A page past the end: counted on its own.
+        None => count(conn, include_archived, &criteria).await?,
+    };
+    Ok((found.into_iter().map(|f| f.household).collect(), total))
 }
 
-async fn count(
-    conn: &mut Conn,
-    sql: &str,
-    include_archived: bool,
-    words: &[String],
-) -> AppResult<i64> {
+/// How many households match `criteria`.
+async fn count(conn: &mut Conn, include_archived: bool, criteria: &[Criterion]) -> AppResult<i64> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
+    let sql = format!(
+        "SELECT count(*) AS n FROM household_search s WHERE {}",
+        conditions(criteria.len(), |i| 2 + i)
+    );
     let mut statement = diesel::sql_query(sql)
         .bind::<Bool, _>(include_archived)
         .into_boxed();
-    for word in words {
-        statement = statement.bind::<Text, _>(word.clone());
+    for criterion in criteria {
+        statement = statement.bind::<Array<Text>, _>(criterion.any.clone());
     }
     Ok(statement.get_result::<Count>(conn).await?.n)
 }
@@ -195,15 +372,61 @@ pub async fn homonyms(
 
 #[cfg(test)]
 mod tests {
-    use super::words;
+    use super::{Typed, birth_date, number_term, typed};
 
     #[test]
-    fn queries_split_into_lowercase_words_keeping_dates() {
+    fn queries_split_into_words_dates_and_numbers() {
         assert_eq!(
-            words(" Éloïse  MARTIN, 12/03/2019 "),
-            vec!["éloïse", "martin", "12/03/2019"]
+            typed(" Éloïse  MARTIN, 12/03/2019 #0042 n°7 N12 no3 nord "),
+            vec![
+                Typed::Text("éloïse".into()),
+                Typed::Text("martin".into()),
+                Typed::Exact("2019-03-12".into()),
+                Typed::Exact("#42".into()),
+                Typed::Exact("#7".into()),
+                Typed::Exact("#12".into()),
+                Typed::Exact("#3".into()),
+                Typed::Text("nord".into()),
+            ]
         );
-        assert!(words("   ").is_empty());
-        assert_eq!(words("a b c d e f g h i j").len(), 8, "bounded");
+        assert_eq!(
+            typed("n° #x 2019"),
+            vec![
+                Typed::Text("n°".into()),
+                Typed::Text("#x".into()),
+                Typed::Text("2019".into()),
+            ]
+        );
+        assert!(typed("   ").is_empty());
+        assert_eq!(typed("a b c d e f g h i j").len(), 8, "bounded");
+    }
+
+    #[test]
+    fn birth_dates_are_read_day_first_or_iso() {
+        for typed in [
+            "12/03/2019",
+            "12-03-2019",
+            "12.3.2019",
+            "2019-03-12",
+            "2019-3-12",
+        ] {
+            assert_eq!(birth_date(typed).as_deref(), Some("2019-03-12"), "{typed}");
+        }
+        assert_eq!(
+            birth_date("31/02/2019").as_deref(),
+            Some("31/02/2019"),
+            "no such day: matches nothing"
+        );
+        for not_a_date in ["12/03/19", "jean-jaures", "12", "2019", "1/2/3/2019"] {
+            assert_eq!(birth_date(not_a_date), None, "{not_a_date}");
+        }
+    }
+
+    #[test]
+    fn family_numbers_lose_their_leading_zeros() {
+        assert_eq!(number_term("0123").as_deref(), Some("#123"));
+        assert_eq!(number_term("000").as_deref(), Some("#0"));
+        assert_eq!(number_term(""), None);
+        assert_eq!(number_term("12a"), None);
     }
 }
