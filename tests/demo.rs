@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pages;
 use common::*;
 
 const DEMO_PASSWORD: &str = "Marelle-demo-2026";
@@ -30,6 +31,10 @@ async fn the_demo_city_shows_the_product_with_synthetic_data_and_is_idempotent()
     assert!(
         stdout.contains("givors-recette : recette anonymisée créée"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("givors : 6 activités"),
+        "activities, enrolments, bookings and attendance: {stdout}"
     );
     let family_login = stdout
         .split("compte du portail famille « ")
@@ -66,6 +71,26 @@ async fn the_demo_city_shows_the_product_with_synthetic_data_and_is_idempotent()
     assert!(
         families.contains(&format!("({households} en tout)")),
         "{families}"
+    );
+
+    // The activities at work: the catalogue, the crèche commission, a canteen day.
+    let page = |path: &'static str| {
+        let (agent, givors) = (&agent, &givors);
+        let app = &app;
+        async move { pages::get(app, agent, givors, path).await.1 }
+    };
+    let activities = page("/agent/activites").await;
+    assert!(activities.contains("Restauration scolaire"), "{activities}");
+    assert!(activities.contains("Crèche Les Petits Pas"), "{activities}");
+    let commission = page("/agent/inscriptions?statut=waitlisted").await;
+    assert!(
+        !commission.contains("Aucune demande ne correspond"),
+        "{commission}"
+    );
+    let schools = page("/agent/ecoles").await;
+    assert!(
+        schools.contains("École élémentaire Jules-Ferry"),
+        "{schools}"
     );
 
     let parent = app.client();

@@ -5,92 +5,23 @@
 
 mod common;
 
-use std::sync::Arc;
-
+use common::api::Api;
 use common::*;
 use marelle::domain::family::bank::{self, BankInput};
 use marelle::domain::family::health::{
     self, BasicHealth, ConfidentialHealth, HealthSheet, MedicalHealth,
 };
 use marelle::domain::family::store::{self, IncomeInput};
-use marelle::platform::tenancy::City;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// A token of `city` holding `scope`, made by the CLI as an administrator would.
-fn token(city: &City, name: &str, scope: &str) -> String {
-    let (ok, stdout, stderr) = marelle(&[
-        "api-client",
-        "create",
-        &city.slug,
-        "--name",
-        name,
-        "--scope",
-        scope,
-    ]);
-    assert!(ok, "api-client create: {stderr}");
-    stdout.lines().last().unwrap().trim().to_string()
+/// Family helpers on top of the shared API client.
+trait Families {
+    async fn create(&self, body: Value) -> Value;
+    async fn total(&self) -> i64;
 }
 
-/// A caller of one city's API with one token (or none).
-struct Api<'a> {
-    app: &'a TestApp,
-    city: Arc<City>,
-    token: Option<String>,
-    client: reqwest::Client,
-}
-
-impl<'a> Api<'a> {
-    /// Tokens made after the city's permissions were loaded are applied at once (the
-    /// server would otherwise learn them by NOTIFY, a moment later).
-    async fn new(app: &'a TestApp, city: &Arc<City>, scope: &str) -> Api<'a> {
-        let token = token(city, &format!("Client {scope}"), scope);
-        app.state.authz.invalidate(&city.schema).await;
-        Api {
-            app,
-            city: city.clone(),
-            token: Some(token),
-            client: app.bare_client(),
-        }
-    }
-
-    fn anonymous(app: &'a TestApp, city: &Arc<City>) -> Api<'a> {
-        Api {
-            app,
-            city: city.clone(),
-            token: None,
-            client: app.bare_client(),
-        }
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, self.app.city_url(&self.city, path));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::POST, path, Some(&body)).await
-    }
-
-    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::PATCH, path, Some(&body)).await
-    }
-
+impl Families for Api<'_> {
     /// Creates a family (homonyms ignored) and returns its dossier.
     async fn create(&self, body: Value) -> Value {
         let mut body = body;
@@ -1038,6 +969,13 @@ async fn the_openapi_document_describes_the_api_in_french() {
             "/api/v1/families/{id}/children/{child_id}",
             vec!["get", "patch"],
         ),
+        ("/api/v1/activities", vec!["get"]),
+        ("/api/v1/activities/{id}/availability", vec!["get"]),
+        ("/api/v1/bookings", vec!["post"]),
+        ("/api/v1/bookings/{id}", vec!["get", "delete"]),
+        ("/api/v1/bookings/{id}/attendance", vec!["patch"]),
+        ("/api/v1/children/{id}/bookings", vec!["get"]),
+        ("/api/v1/pricing/psu", vec!["get"]),
     ];
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(paths.len(), expected.len());

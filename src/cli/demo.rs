@@ -223,11 +223,57 @@ async fn populate(
         "{} : {} foyers synthétiques ({} enfants, {} familles en garde partagée)",
         demo.slug, report.households, report.children, report.shared_custody
     );
+    seed_activities(provisioner, &city).await?;
     if held == 0 {
         let login = open_demo_family_account(provisioner, &city).await?;
         println!(
             "{} : compte du portail famille « {login} » (mot de passe de démonstration)",
             demo.slug
+        );
+    }
+    Ok(())
+}
+
+/// Activities, schools, enrolments, bookings, attendance and tariff grids (once per city).
+async fn seed_activities(
+    provisioner: &Provisioner<'_>,
+    city: &crate::platform::tenancy::City,
+) -> anyhow::Result<()> {
+    use crate::domain::activity::{demo, model::CitySettings};
+    use crate::domain::booking::store::Calendar;
+    let name = city.name.clone();
+    let (seeded, tariffs) = provisioner
+        .db
+        .run(city.scope(provisioner.actor), move |conn| {
+            Box::pin(async move {
+                let settings = CitySettings::read(conn, &name).await?;
+                let calendar = Calendar {
+                    school: crate::domain::calendar::holidays::shipped(),
+                    now: crate::platform::clock::now(),
+                };
+                let report =
+                    demo::seed(conn, &settings, &calendar, crate::platform::clock::today()).await?;
+                let tariffs = crate::domain::tariffs::seed_demo_tariffs(conn).await?;
+                Ok((report, tariffs))
+            })
+        })
+        .await?;
+    if tariffs > 0 {
+        println!(
+            "{} : grilles tarifaires de démonstration ({tariffs} textes)",
+            city.slug
+        );
+    }
+    if let Some(report) = seeded {
+        println!(
+            "{} : {} activités, {} élèves placés en classe, {} inscriptions, {} réservations \
+             dont {} pointées",
+            city.slug,
+            report.activities,
+            report.pupils,
+            report.enrolments,
+            report.bookings,
+            report.attended
         );
     }
     Ok(())

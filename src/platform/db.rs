@@ -171,8 +171,11 @@ pub async fn migrate_schema(url: &str, schema: &str, set: MigrationSet) -> anyho
     let schema = schema.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn = open_blocking(&url)?;
+        // A dedicated connection, closed afterwards: a session-level actor cannot leak. Data
+        // migrations touching audited tables are recorded as made by « migration ».
         conn.batch_execute(&format!(
             "SELECT pg_advisory_lock(hashtext('marelle-migrate:' || {lit}));
+             SELECT set_config('marelle.user_id', 'migration', false);
              CREATE SCHEMA IF NOT EXISTS {ident};",
             lit = quote_literal(&schema),
             ident = quote_ident(&schema)

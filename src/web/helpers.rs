@@ -1,4 +1,4 @@
-//! Template helpers: French dates and euros.
+//! Template helpers: French dates, Paris times and euros.
 
 use chrono::NaiveDate;
 use handlebars::{Handlebars, handlebars_helper};
@@ -14,6 +14,17 @@ handlebars_helper!(date_fr: |value: Json| {
     }
 });
 
+// An instant as Paris reads it: « 07/12/2026 à 18:30 ».
+handlebars_helper!(datetime_fr: |value: Json| {
+    value
+        .as_str()
+        .and_then(|text| text.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .map(|instant| {
+            instant.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y à %H:%M").to_string()
+        })
+        .unwrap_or_default()
+});
+
 handlebars_helper!(euros: |value: Json| {
     value.as_i64().map(|cents| Cents(cents).to_string()).unwrap_or_default()
 });
@@ -25,6 +36,7 @@ handlebars_helper!(diet_label: |code: Json| {
 
 pub fn register(registry: &mut Handlebars<'static>) {
     registry.register_helper("date_fr", Box::new(date_fr));
+    registry.register_helper("datetime_fr", Box::new(datetime_fr));
     registry.register_helper("euros", Box::new(euros));
     registry.register_helper("diet_label", Box::new(diet_label));
 }

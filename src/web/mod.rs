@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod page;
 mod portal;
+mod scheduling;
 mod signin;
 
 use actix_web::body::MessageBody;
@@ -133,6 +134,7 @@ pub async fn serve(config: Config, db: Db) -> anyhow::Result<()> {
     };
     let state = web::Data::new(AppState::new(config, db)?);
     state.spawn_invalidation_listener();
+    scheduling::spawn_offer_sweeper(state.clone());
     tracing::info!(%bind, workers, "Marelle à l'écoute");
     HttpServer::new(move || app(state.clone()))
         .workers(workers)

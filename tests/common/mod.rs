@@ -3,7 +3,10 @@
 //! port reached by a real HTTP client that resolves every `*.localhost` to loopback.
 #![allow(dead_code)]
 
+pub mod api;
+pub mod fixtures;
 pub mod oidc;
+pub mod pages;
 pub mod smtp;
 
 use std::net::{SocketAddr, TcpListener};

@@ -261,7 +261,7 @@ CREATE TABLE waitlist (
 );
 SELECT enable_audit('waitlist');
 CREATE UNIQUE INDEX waitlist_live ON waitlist (child_id, unit_id, day) WHERE status IN ('waiting', 'offered');
-CREATE INDEX waitlist_slot ON waitlist (unit_id, day, status, requested_at);
+CREATE INDEX waitlist_slot ON waitlist (unit_id, day, status, id);
 
 -- Work for agents (a place offered from a waitlist to follow up...), about one subject
 -- (the waitlist entry...) so that it closes itself when the subject is settled.

@@ -10,7 +10,7 @@ use super::schema::{activities, activity_groups, activity_units, capacities, str
 use crate::domain::booking::capacity::CapacityRow;
 use crate::domain::booking::units::{UnitRule, UnitSet};
 use crate::domain::calendar::{NoticeRule, OpeningCalendar, OpeningRule, Zone};
-use crate::domain::pricing::AttendanceState;
+use crate::domain::pricing::{AttendanceState, Residence};
 use crate::platform::db::Conn;
 use crate::platform::error::{AppError, AppResult};
 
@@ -47,12 +47,15 @@ pub enum WhenFull {
     Waitlist,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: i64,
+    /// Code de l'unité, à donner pour réserver : `matin`, `repas`, `journee`...
     pub code: String,
     pub label: String,
+    #[schema(value_type = String, example = "11:30:00")]
     pub starts: NaiveTime,
+    #[schema(value_type = String, example = "13:30:00")]
     pub ends: NaiveTime,
     pub hourly: bool,
     pub includes: Vec<String>,
@@ -60,7 +63,7 @@ pub struct Unit {
     pub requires: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Group {
     pub id: i64,
     pub name: String,
@@ -154,16 +157,24 @@ impl Activity {
         )
     }
 
-    /// The group a child goes to by age and level: the first that admits it, else the first.
+    /// The group a child goes to by age and level (see [`pick_group`]).
     pub fn group_for(&self, age_months: Option<i32>, level: Option<&str>) -> AppResult<&Group> {
-        self.groups
-            .iter()
-            .find(|g| g.admits(age_months, level))
-            .or_else(|| self.groups.as_slice().first())
-            .ok_or_else(|| {
-                AppError::invalid(format!("l'activité « {} » n'a aucun groupe", self.name))
-            })
+        pick_group(&self.groups, age_months, level).ok_or_else(|| {
+            AppError::invalid(format!("l'activité « {} » n'a aucun groupe", self.name))
+        })
     }
+}
+
+/// The group a child goes to by age and level: the first that admits it, else the first.
+pub fn pick_group<'a>(
+    groups: &'a [Group],
+    age_months: Option<i32>,
+    level: Option<&str>,
+) -> Option<&'a Group> {
+    groups
+        .iter()
+        .find(|g| g.admits(age_months, level))
+        .or_else(|| groups.first())
 }
 
 /// Age in whole months on `day`.
@@ -204,71 +215,10 @@ pub fn parse_state(text: &str) -> AppResult<AttendanceState> {
     parse(serde_json::Value::from(text), "état de présence")
 }
 
-/// The city settings an activity's rules depend on.
-#[derive(Debug, Clone, Copy)]
-pub struct CitySettings {
-    pub zone: Zone,
-    /// What a cancellation after the delay becomes, unless the activity says otherwise.
-    pub late_cancellation: AttendanceState,
-}
-
-impl CitySettings {
-    /// From the settings in force (`calendar.zone`, `attendance.late_cancellation`).
-    pub fn from_values(
-        values: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> AppResult<CitySettings> {
-        let text = |key: &str| values.get(key).and_then(|v| v.as_str()).unwrap_or_default();
-        Ok(CitySettings {
-            zone: match text("calendar.zone") {
-                "B" => Zone::B,
-                "C" => Zone::C,
-                _ => Zone::A,
-            },
-            late_cancellation: match text("attendance.late_cancellation") {
-                "" => AttendanceState::AbsentUnjustified,
-                state => parse_state(state)?,
-            },
-        })
-    }
-
-    /// Reads them in the current city.
-    pub async fn read(conn: &mut Conn) -> AppResult<CitySettings> {
-        let values =
-            crate::domain::settings::in_force(conn, crate::platform::clock::today()).await?;
-        CitySettings::from_values(&values)
-    }
-}
-
-/// Loads activity `id` with its units, groups and capacities, under the city's settings
-/// (the activity may override what a late cancellation becomes).
-pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResult<Activity> {
-    let (zone, late_cancellation) = (settings.zone, settings.late_cancellation);
-    let row: ActivityRow = activities::table
-        .left_join(structures::table)
-        .filter(activities::id.eq(id))
-        .select((
-            activities::id,
-            activities::code,
-            activities::name,
-            activities::kind,
-            activities::structure_id,
-            activities::opening,
-            activities::booking_notice,
-            activities::cancel_notice,
-            activities::when_full,
-            activities::late_absence,
-            activities::requires_enrolment,
-            activities::meal_choice,
-            activities::offer_hours,
-            activities::active,
-            structures::daily_capacity.nullable(),
-        ))
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| AppError::not_found("Activité introuvable."))?;
-    let units = activity_units::table
-        .filter(activity_units::activity_id.eq(id))
+/// The units of an activity, in their order.
+pub async fn units_of(conn: &mut Conn, activity: i64) -> AppResult<Vec<Unit>> {
+    Ok(activity_units::table
+        .filter(activity_units::activity_id.eq(activity))
         .order((activity_units::sort, activity_units::id))
         .select((
             activity_units::id,
@@ -307,9 +257,13 @@ pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResul
                 requires,
             },
         )
-        .collect();
-    let groups = activity_groups::table
-        .filter(activity_groups::activity_id.eq(id))
+        .collect())
+}
+
+/// The groups of an activity, in their order.
+pub async fn groups_of(conn: &mut Conn, activity: i64) -> AppResult<Vec<Group>> {
+    Ok(activity_groups::table
+        .filter(activity_groups::activity_id.eq(activity))
         .order((activity_groups::sort, activity_groups::id))
         .select((
             activity_groups::id,
@@ -339,7 +293,108 @@ pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResul
                 children_per_staff,
             },
         )
-        .collect();
+        .collect())
+}
+
+/// The city settings activities, registrations and prices depend on.
+#[derive(Debug, Clone)]
+pub struct CitySettings {
+    pub zone: Zone,
+    /// What a cancellation after the delay becomes, unless the activity says otherwise.
+    pub late_cancellation: AttendanceState,
+    /// Folded names of the towns whose families are residents (the city itself by default).
+    pub city_towns: Vec<String>,
+    /// Folded names of the other towns of the intercommunality.
+    pub intercommunality_towns: Vec<String>,
+}
+
+impl CitySettings {
+    /// From the settings in force (`calendar.zone`, `attendance.late_cancellation`,
+    /// `territory.*`) of the city named `city_name`.
+    pub fn from_values(
+        values: &std::collections::BTreeMap<String, serde_json::Value>,
+        city_name: &str,
+    ) -> AppResult<CitySettings> {
+        let text = |key: &str| values.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        let towns = |key: &str| -> Vec<String> {
+            text(key)
+                .split(',')
+                .map(super::facts::fold_town)
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        let mut city_towns = towns("territory.city_towns");
+        if city_towns.is_empty() {
+            city_towns.push(super::facts::fold_town(city_name));
+        }
+        Ok(CitySettings {
+            city_towns,
+            intercommunality_towns: towns("territory.intercommunality_towns"),
+            zone: match text("calendar.zone") {
+                "B" => Zone::B,
+                "C" => Zone::C,
+                _ => Zone::A,
+            },
+            late_cancellation: match text("attendance.late_cancellation") {
+                "" => AttendanceState::AbsentUnjustified,
+                state => parse_state(state)?,
+            },
+        })
+    }
+
+    /// Reads them in the current city (named `city_name`).
+    pub async fn read(conn: &mut Conn, city_name: &str) -> AppResult<CitySettings> {
+        let values =
+            crate::domain::settings::in_force(conn, crate::platform::clock::today()).await?;
+        CitySettings::from_values(&values, city_name)
+    }
+
+    /// Where a family living in `town` lives, for registration rules and prices. An unknown
+    /// address counts as outside the city.
+    pub fn residence(&self, town: Option<&str>) -> Residence {
+        let Some(town) = town.map(super::facts::fold_town) else {
+            return Residence::OutsideIntercommunality;
+        };
+        if self.city_towns.contains(&town) {
+            Residence::City
+        } else if self.intercommunality_towns.contains(&town) {
+            Residence::OutsideCity
+        } else {
+            Residence::OutsideIntercommunality
+        }
+    }
+}
+
+/// Loads activity `id` with its units, groups and capacities, under the city's settings
+/// (the activity may override what a late cancellation becomes).
+pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResult<Activity> {
+    let (zone, late_cancellation) = (settings.zone, settings.late_cancellation);
+    let row: ActivityRow = activities::table
+        .left_join(structures::table)
+        .filter(activities::id.eq(id))
+        .select((
+            activities::id,
+            activities::code,
+            activities::name,
+            activities::kind,
+            activities::structure_id,
+            activities::opening,
+            activities::booking_notice,
+            activities::cancel_notice,
+            activities::when_full,
+            activities::late_absence,
+            activities::requires_enrolment,
+            activities::meal_choice,
+            activities::offer_hours,
+            activities::active,
+            structures::daily_capacity.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| AppError::not_found("Activité introuvable."))?;
+    let units = units_of(conn, id).await?;
+    let groups = groups_of(conn, id).await?;
     let capacities = capacities::table
         .filter(capacities::activity_id.eq(id))
         .order(capacities::id)
@@ -448,4 +503,80 @@ mod tests {
         assert!(cp.admits(None, Some("CE1")));
         assert!(!cp.admits(None, Some("CM2")));
     }
+}
+
+/// An activity as lists and the API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActivitySummary {
+    pub id: i64,
+    /// Code de l'activité (clé de sa grille tarifaire).
+    pub code: String,
+    pub name: String,
+    /// Nature : `canteen`, `morning`, `evening`, `wednesday`, `holiday_centre`, `nursery`...
+    pub kind: String,
+    pub kind_label: String,
+    pub structure_id: Option<i64>,
+    pub structure: Option<String>,
+    pub active: bool,
+    /// `greyed` (complet = grisé) ou `waitlist` (complet = liste d'attente).
+    pub when_full: String,
+    pub requires_enrolment: bool,
+    pub units: Vec<Unit>,
+    pub groups: Vec<Group>,
+}
+
+/// (id, code, name, kind, structure_id, structure, active, when_full, requires_enrolment).
+type SummaryRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    bool,
+    String,
+    bool,
+);
+
+/// Every activity (active ones only unless `all`), with units and groups, by name.
+pub async fn summaries(conn: &mut Conn, all: bool) -> AppResult<Vec<ActivitySummary>> {
+    let mut query = activities::table.left_join(structures::table).into_boxed();
+    if !all {
+        query = query.filter(activities::active.eq(true));
+    }
+    let rows: Vec<SummaryRow> = query
+        .order((activities::name, activities::id))
+        .select((
+            activities::id,
+            activities::code,
+            activities::name,
+            activities::kind,
+            activities::structure_id,
+            structures::name.nullable(),
+            activities::active,
+            activities::when_full,
+            activities::requires_enrolment,
+        ))
+        .load(conn)
+        .await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for (id, code, name, kind, structure_id, structure, active, when_full, requires_enrolment) in
+        rows
+    {
+        list.push(ActivitySummary {
+            kind_label: kind_label(&kind).to_string(),
+            units: units_of(conn, id).await?,
+            groups: groups_of(conn, id).await?,
+            id,
+            code,
+            name,
+            kind,
+            structure_id,
+            structure,
+            active,
+            when_full,
+            requires_enrolment,
+        });
+    }
+    Ok(list)
 }

@@ -65,20 +65,28 @@ pub struct BookRequest {
     pub meal_choice: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Une réservation : un enfant, une unité, un jour, et son état (réservé, présent, absent…).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingView {
     pub id: i64,
     pub child_id: i64,
     pub activity_id: i64,
     pub activity: String,
     pub group_id: i64,
+    /// Code de l'unité.
     pub unit: String,
     pub unit_label: String,
+    #[schema(value_type = String, example = "2026-12-07")]
     pub date: NaiveDate,
+    /// `booked`, `present`, `absent_justified`, `absent_unjustified`, `present_unbooked`,
+    /// `cancelled_in_time` ou `cancelled_late`.
+    #[schema(value_type = String, example = "booked")]
     pub state: AttendanceState,
     pub state_label: &'static str,
     pub meal_choice: Option<String>,
+    #[schema(value_type = Option<String>)]
     pub arrival: Option<NaiveTime>,
+    #[schema(value_type = Option<String>)]
     pub departure: Option<NaiveTime>,
     pub billable: bool,
     pub origin: String,
@@ -123,7 +131,7 @@ fn fr_instant(instant: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn calendar_error(error: crate::domain::calendar::CalendarError) -> AppError {
+pub(crate) fn calendar_error(error: crate::domain::calendar::CalendarError) -> AppError {
     AppError::invalid(error.to_string())
 }
 
@@ -319,6 +327,11 @@ struct ChildFacts {
     level: Option<String>,
     #[diesel(sql_type = Text)]
     name: String,
+}
+
+/// 404 unless `child` is a child of this city.
+pub async fn require_child(conn: &mut Conn, child: i64) -> AppResult<()> {
+    child_facts(conn, child).await.map(|_| ())
 }
 
 async fn child_facts(conn: &mut Conn, child: i64) -> AppResult<ChildFacts> {
@@ -553,6 +566,15 @@ async fn waitlist(
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
+    // One queue per unit and day, served in arrival order: arrivals are serialised so that
+    // each sees those before it (its rank is final when it is told).
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtext('waitlist'), hashtext($1 || ':' || $2))",
+    )
+    .bind::<Text, _>(unit.to_string())
+    .bind::<Text, _>(day.to_string())
+    .execute(conn)
+    .await?;
     let entry: Option<Entry> = diesel::sql_query(
         "INSERT INTO waitlist (child_id, activity_id, group_id, unit_id, day, requested_by)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -579,7 +601,8 @@ async fn waitlist(
     })
 }
 
-/// Rank of a waiting entry among those waiting for the same unit and day (from 1).
+/// Rank of a waiting entry among those waiting for the same unit and day (from 1), in
+/// arrival order.
 pub async fn waitlist_position(conn: &mut Conn, id: i64) -> AppResult<i64> {
     #[derive(QueryableByName)]
     struct Rank {
@@ -589,7 +612,7 @@ pub async fn waitlist_position(conn: &mut Conn, id: i64) -> AppResult<i64> {
     let rank: Rank = diesel::sql_query(
         "SELECT count(*) AS rank FROM waitlist o, waitlist w
           WHERE w.id = $1 AND o.unit_id = w.unit_id AND o.day = w.day
-            AND o.status = 'waiting' AND (o.requested_at, o.id) <= (w.requested_at, w.id)",
+            AND o.status = 'waiting' AND o.id <= w.id",
     )
     .bind::<BigInt, _>(id)
     .get_result(conn)
@@ -822,7 +845,7 @@ pub async fn offer_next(
         "SELECT w.id, w.child_id, w.group_id, p.first_name || ' ' || p.last_name AS child_name
            FROM waitlist w JOIN persons p ON p.id = w.child_id
           WHERE w.unit_id = $1 AND w.day = $2 AND w.status = 'waiting'
-          ORDER BY w.requested_at, w.id
+          ORDER BY w.id
           LIMIT 50
           FOR UPDATE OF w SKIP LOCKED",
     )
@@ -1047,7 +1070,9 @@ pub async fn expire_offers(
         id: i64,
     }
     let expired: Vec<Expired> = diesel::sql_query(
-        "SELECT id FROM waitlist WHERE status = 'offered' AND offer_deadline <= $1 ORDER BY id",
+        // Locked and skipped when locked: two servers sweeping together expire each offer once.
+        "SELECT id FROM waitlist WHERE status = 'offered' AND offer_deadline <= $1 ORDER BY id
+           FOR UPDATE SKIP LOCKED",
     )
     .bind::<Timestamptz, _>(calendar.now)
     .load(conn)
@@ -1063,12 +1088,14 @@ pub async fn expire_offers(
     Ok(offers)
 }
 
-/// Places of one unit on one day.
-#[derive(Debug, Clone, Serialize)]
+/// Les places d'une unité un jour donné.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Availability {
+    #[schema(value_type = String, example = "2026-12-07")]
     pub date: NaiveDate,
+    /// Code de l'unité.
     pub unit: String,
-    /// `None`: unlimited.
+    /// `null` : pas de limite.
     pub capacity: Option<i32>,
     pub booked: i32,
     pub remaining: Option<i32>,

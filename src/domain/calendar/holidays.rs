@@ -228,6 +228,17 @@ fn parse_year_name(name: &str) -> Option<i32> {
     (second == first + 1).then_some(first)
 }
 
+/// The school calendar shipped with the product (`data/calendar/school-holidays.toml`),
+/// parsed once. The file is checked by the tests: a bad edit fails the build's tests, not a
+/// city's bookings.
+pub fn shipped() -> &'static SchoolCalendar {
+    static SHIPPED: std::sync::LazyLock<SchoolCalendar> = std::sync::LazyLock::new(|| {
+        SchoolCalendar::from_toml_str(include_str!("../../../data/calendar/school-holidays.toml"))
+            .expect("the shipped school calendar is valid (tested)")
+    });
+    &SHIPPED
+}
+
 impl SchoolCalendar {
     /// Parses and validates the TOML text of `data/calendar/school-holidays.toml`.
     pub fn from_toml_str(text: &str) -> Result<Self, CalendarError> {

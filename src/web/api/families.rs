@@ -157,7 +157,12 @@ async fn visibility(state: &State, city: &City, principal: &Principal) -> AppRes
 }
 
 /// Runs `work` in the city's transaction, as this caller (for the audit trail).
-async fn run<T, F>(state: &State, city: &City, principal: &Principal, work: F) -> AppResult<T>
+pub(super) async fn run<T, F>(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+    work: F,
+) -> AppResult<T>
 where
     T: Send,
     F: for<'c> FnOnce(&'c mut Conn) -> Work<'c, T> + Send,
@@ -168,7 +173,7 @@ where
 
 /// A request body, and the shape of everything it may carry (for `strict`): its fields
 /// with their defaults, and the fields of its nested objects and of its lists' items.
-trait Body: DeserializeOwned + Serialize + Default {
+pub(super) trait Body: DeserializeOwned + Serialize + Default {
     fn template() -> Value {
         shape::<Self>()
     }
@@ -207,7 +212,7 @@ impl Body for ChildInput {}
 
 /// A JSON body read strictly: a field the API does not know is refused (a misspelt field
 /// would otherwise be ignored in silence), then the usual French messages.
-fn strict<T: Body>(body: Value) -> AppResult<T> {
+pub(super) fn strict<T: Body>(body: Value) -> AppResult<T> {
     if !body.is_object() {
         return Err(AppError::invalid(
             "corps JSON invalide : un objet est attendu",
@@ -278,7 +283,7 @@ fn keep_health_levels(value: &mut Value, access: HealthAccess) {
     }
 }
 
-fn created(location: String, body: &impl Serialize) -> HttpResponse {
+pub(super) fn created(location: String, body: &impl Serialize) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(body)

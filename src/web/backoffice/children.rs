@@ -78,6 +78,54 @@ async fn child_page(
     Ok(response)
 }
 
+/// The child's enrolments and the bookings of the coming two weeks, for the agents who may
+/// read them (`null` for those who may read neither).
+async fn activities_of(
+    state: &State,
+    city: &City,
+    principal: &Principal,
+    child: i64,
+    enrolments: bool,
+    bookings: bool,
+) -> AppResult<serde_json::Value> {
+    use crate::domain::activity::enrolment::{self, Filter};
+    use crate::domain::booking::store;
+    if !enrolments && !bookings {
+        return Ok(serde_json::Value::Null);
+    }
+    let today = clock::today();
+    let (enrolled, booked) = state
+        .db
+        .run(city.scope(&principal.actor()), move |conn| {
+            Box::pin(async move {
+                let filter = Filter {
+                    child_id: Some(child),
+                    ..Default::default()
+                };
+                let enrolled = if enrolments {
+                    enrolment::list(conn, &filter, 50).await?
+                } else {
+                    Vec::new()
+                };
+                let booked = if bookings {
+                    store::of_child(conn, child, today, today + chrono::Days::new(14)).await?
+                } else {
+                    Vec::new()
+                };
+                Ok((enrolled, booked))
+            })
+        })
+        .await?;
+    Ok(json!({
+        "sees_enrolments": enrolments,
+        "sees_bookings": bookings,
+        "enrolments": enrolled.iter().map(|e| json!({
+            "e": e, "status_label": enrolment::status_label(&e.status),
+        })).collect::<Vec<_>>(),
+        "bookings": booked,
+    }))
+}
+
 async fn render_child(
     state: &State,
     city: &City,
@@ -112,6 +160,15 @@ async fn render_child(
         .await?;
     let may =
         |object: &'static str, action: Action| principal.may(state, city, object, CITY, action);
+    let activities = activities_of(
+        state,
+        city,
+        principal,
+        id,
+        may("enrolments", Action::Read).await?,
+        may("bookings", Action::Read).await?,
+    )
+    .await?;
     let health_write = json!({
         "basic": may("health:basic", Action::Write).await?,
         "medical": may("health:medical", Action::Write).await?,
@@ -132,6 +189,7 @@ async fn render_child(
         "backoffice/child",
         &json!({
             "child": view,
+            "activities": activities,
             "diets": DIETS.iter().map(|(code, label)| json!({ "code": code, "label": label, "selected": *code == basic.diet })).collect::<Vec<_>>(),
             "allergies_text": basic.allergies.join(", "),
             "kinds": kinds.iter().map(|(id, label)| json!({ "id": id, "label": label })).collect::<Vec<_>>(),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::agent_layout;
+use crate::domain::activity::enrolment;
 use crate::domain::family::bank::{self, BankInput};
 use crate::domain::family::documents::{self, Limits, Owner, Upload};
 use crate::domain::family::dossier::{self, Visibility};
@@ -483,19 +484,44 @@ async fn render_household_with(
     let sees_documents = principal
         .may(state, city, "documents", CITY, Action::Read)
         .await?;
+    let sees_enrolments = principal
+        .may(state, city, "enrolments", CITY, Action::Read)
+        .await?;
     let today = clock::today();
-    let (view, documents, history) = state
+    let (view, documents, history, enrolments) = state
         .db
         .run(city.scope(&principal.actor()), move |conn| {
             Box::pin(async move {
                 let view = dossier::household(conn, id, today, visibility).await?;
+                // The synthetic view: each child's enrolments, in the order of the children.
+                let mut enrolments = Vec::new();
+                for child in view.children.iter().filter(|_| sees_enrolments) {
+                    let filter = enrolment::Filter {
+                        child_id: Some(child.id),
+                        ..Default::default()
+                    };
+                    let list = enrolment::list(conn, &filter, 20).await?;
+                    enrolments.push(
+                        list.iter()
+                            .filter(|e| {
+                                !matches!(e.status.as_str(), "withdrawn" | "ended" | "refused")
+                            })
+                            .map(|e| {
+                                json!({
+                                    "id": e.id, "activity": e.activity,
+                                    "status_label": enrolment::status_label(&e.status),
+                                })
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                }
                 let documents = if sees_documents {
                     Some(documents::of_household(conn, id).await?)
                 } else {
                     None
                 };
                 let history = audit::history_of(conn, "households", &id.to_string()).await?;
-                Ok((view, documents, history))
+                Ok((view, documents, history, enrolments))
             })
         })
         .await?;
@@ -520,6 +546,8 @@ async fn render_household_with(
         "backoffice/household",
         &json!({
             "family": view,
+            "enrolments": enrolments,
+            "sees_enrolments": sees_enrolments,
             "sees": { "income": visibility.income, "bank": visibility.bank, "documents": sees_documents },
             "documents": documents,
             "document_kinds": documents::KINDS.iter().map(|(code, label)| json!({ "code": code, "label": label })).collect::<Vec<_>>(),
