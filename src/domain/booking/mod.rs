@@ -2,6 +2,7 @@
 //! waitlist and its offers, and the state of each booked unit through attendance.
 
 pub mod capacity;
+pub mod family;
 pub mod state;
 pub mod store;
 pub mod units;

@@ -1,5 +1,7 @@
 //! The family portal, at `/` on a city host.
 
+mod bookings;
+
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -24,6 +26,8 @@ const SIGNED_NAV: &[(&str, &str)] = &[
     ("/", "Accueil"),
     ("/espace", "Mon espace"),
     ("/mon-dossier", "Mon dossier"),
+    ("/reservations", "Réservations"),
+    ("/inscriptions", "Inscriptions"),
 ];
 
 pub fn routes(routes: &mut Routes) {
@@ -37,6 +41,7 @@ pub fn routes(routes: &mut Routes) {
         )
         .get("/demande-de-compte", Need::Public, request_page)
         .post("/demande-de-compte", Need::Public, request_account);
+    bookings::routes(routes);
 }
 
 async fn home(state: State, CurrentCity(city): CurrentCity) -> AppResult<HttpResponse> {

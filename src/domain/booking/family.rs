@@ -1,0 +1,885 @@
+//! What a family sees on the portal around bookings: its own children, the activities each
+//! may book, its waitlist entries, and one month of one activity as the family reads it
+//! (per day and unit: booked, places left, full, closed, too late...). The booking rules
+//! stay in [`super::store`] and [`super::units`]: this module reads and presents, and
+//! orders what a family asks for so that the store can take it.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use diesel::OptionalExtension;
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Timestamptz};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+
+use super::state::holds_place;
+use super::store::{Availability, BookingView, waitlist_position};
+use super::units::UnitConflict;
+use crate::domain::activity::facts::child_situation;
+use crate::domain::activity::model::{Activity, Unit, WhenFull, age_months, kind_label};
+use crate::domain::activity::population::Population;
+use crate::domain::calendar::paris::paris_instant;
+use crate::domain::calendar::{NoticeContext, NoticeRule, SchoolCalendar, deadline, is_open};
+use crate::domain::pricing::AttendanceState;
+use crate::platform::db::Conn;
+use crate::platform::error::{AppError, AppResult};
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
+/// « lundi 7 décembre 2026 ».
+pub fn day_label(day: NaiveDate) -> String {
+    format!(
+        "{} {} {} {}",
+        WEEKDAYS[day.weekday().num_days_from_monday() as usize],
+        day.day(),
+        MONTHS[day.month0() as usize],
+        day.year()
+    )
+}
+
+/// « décembre 2026 ».
+pub fn month_label(day: NaiveDate) -> String {
+    format!("{} {}", MONTHS[day.month0() as usize], day.year())
+}
+
+/// « 05/12/2026 à 18:00 », in Paris time.
+pub fn fr_instant(instant: DateTime<Utc>) -> String {
+    instant
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
+/// A child of the family's household.
+#[derive(Debug, Clone, Serialize, QueryableByName)]
+pub struct FamilyChild {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub first_name: String,
+    #[diesel(sql_type = Text)]
+    pub last_name: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub birth_date: Option<NaiveDate>,
+}
+
+const CHILDREN: &str = "SELECT p.id, p.first_name, p.last_name, p.birth_date
+   FROM child_links l JOIN persons p ON p.id = l.child_id AND p.kind = 'child'
+  WHERE l.household_id = $1 AND l.valid_to IS NULL";
+
+/// The children linked to `household` now (a child in shared custody belongs to both).
+pub async fn children(conn: &mut Conn, household: i64) -> AppResult<Vec<FamilyChild>> {
+    Ok(
+        diesel::sql_query(format!("{CHILDREN} ORDER BY p.birth_date NULLS LAST, p.id"))
+            .bind::<BigInt, _>(household)
+            .load(conn)
+            .await?,
+    )
+}
+
+/// `child` if it is a child of `household` now; 404 otherwise (another family's child, or
+/// an id of another city: the same answer).
+pub async fn own_child(conn: &mut Conn, household: i64, child: i64) -> AppResult<FamilyChild> {
+    diesel::sql_query(format!("{CHILDREN} AND p.id = $2"))
+        .bind::<BigInt, _>(household)
+        .bind::<BigInt, _>(child)
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| AppError::not_found("Enfant introuvable."))
+}
+
+#[derive(QueryableByName)]
+struct BookableRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    structure: Option<String>,
+    #[diesel(sql_type = Bool)]
+    requires_enrolment: bool,
+    #[diesel(sql_type = Text)]
+    when_full: String,
+    #[diesel(sql_type = Bool)]
+    meal_choice: bool,
+    #[diesel(sql_type = Nullable<Date>)]
+    enrolled_from: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    enrolled_until: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    group_id: Option<i64>,
+}
+
+/// An activity a child may book: one open to every child, or one the child is admitted to.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookableActivity {
+    pub id: i64,
+    pub name: String,
+    pub kind_label: String,
+    pub structure: Option<String>,
+    pub requires_enrolment: bool,
+    pub waitlist: bool,
+    pub meal_choice: bool,
+    /// The admitted enrolment's dates and group, if any.
+    pub enrolled_from: Option<NaiveDate>,
+    pub enrolled_until: Option<NaiveDate>,
+    pub group_id: Option<i64>,
+}
+
+/// The activities `child` may book from `today` on (or only `activity`, when given).
+pub async fn bookable(
+    conn: &mut Conn,
+    child: i64,
+    today: NaiveDate,
+    activity: Option<i64>,
+) -> AppResult<Vec<BookableActivity>> {
+    let rows: Vec<BookableRow> = diesel::sql_query(
+        "SELECT a.id, a.name, a.kind, s.name AS structure, a.requires_enrolment, a.when_full,
+                a.meal_choice, e.starts AS enrolled_from, e.ends AS enrolled_until, e.group_id
+           FROM activities a
+           LEFT JOIN structures s ON s.id = a.structure_id
+           LEFT JOIN LATERAL (
+                SELECT starts, ends, group_id FROM enrolments
+                 WHERE child_id = $1 AND activity_id = a.id AND status = 'admitted'
+                   AND (ends IS NULL OR ends >= $2)
+                 ORDER BY starts LIMIT 1) e ON true
+          WHERE a.active AND (NOT a.requires_enrolment OR e.starts IS NOT NULL)
+            AND ($3::bigint IS NULL OR a.id = $3)
+          ORDER BY a.name, a.id",
+    )
+    .bind::<BigInt, _>(child)
+    .bind::<Date, _>(today)
+    .bind::<Nullable<BigInt>, _>(activity)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BookableActivity {
+            kind_label: kind_label(&r.kind).to_string(),
+            id: r.id,
+            name: r.name,
+            structure: r.structure,
+            requires_enrolment: r.requires_enrolment,
+            waitlist: r.when_full == "waitlist",
+            meal_choice: r.meal_choice,
+            enrolled_from: r.enrolled_from,
+            enrolled_until: r.enrolled_until,
+            group_id: r.group_id,
+        })
+        .collect())
+}
+
+/// `activity` if `child` may book it; 404 otherwise.
+pub async fn require_bookable(
+    conn: &mut Conn,
+    child: i64,
+    activity: i64,
+    today: NaiveDate,
+) -> AppResult<BookableActivity> {
+    bookable(conn, child, today, Some(activity))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("Activité introuvable."))
+}
+
+/// The child's group in the activity on `day`, for the places the family is shown: the
+/// admitted enrolment's group, else the group of its age and level.
+pub async fn group_of_child(
+    conn: &mut Conn,
+    activity: &Activity,
+    bookable: &BookableActivity,
+    child: i64,
+    day: NaiveDate,
+) -> AppResult<i64> {
+    if let Some(group) = bookable.group_id {
+        return Ok(group);
+    }
+    let situation = child_situation(conn, child, day).await?;
+    let age = situation.birth_date.map(|birth| age_months(birth, day));
+    Ok(activity.group_for(age, situation.level.as_deref())?.id)
+}
+
+#[derive(QueryableByName)]
+struct WaitRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    activity_id: i64,
+    #[diesel(sql_type = Text)]
+    activity: String,
+    #[diesel(sql_type = BigInt)]
+    child_id: i64,
+    #[diesel(sql_type = Text)]
+    child_name: String,
+    #[diesel(sql_type = BigInt)]
+    unit_id: i64,
+    #[diesel(sql_type = Text)]
+    unit_label: String,
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    offer_deadline: Option<DateTime<Utc>>,
+}
+
+/// A live waitlist entry of the family: waiting (with its rank) or a place offered.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitEntry {
+    pub id: i64,
+    pub activity_id: i64,
+    pub activity: String,
+    pub child_id: i64,
+    pub child_name: String,
+    pub unit_id: i64,
+    pub unit_label: String,
+    pub day: NaiveDate,
+    pub day_label: String,
+    /// `waiting` or `offered`.
+    pub status: String,
+    pub offer_deadline: Option<DateTime<Utc>>,
+    pub deadline_label: Option<String>,
+    /// Rank among those waiting for the unit that day (waiting entries only).
+    pub position: Option<i64>,
+}
+
+const WAIT_SELECT: &str =
+    "SELECT w.id, w.activity_id, a.name AS activity, w.child_id, p.first_name AS child_name,
+            w.unit_id, u.label AS unit_label, w.day, w.status, w.offer_deadline
+       FROM waitlist w
+       JOIN activities a ON a.id = w.activity_id
+       JOIN activity_units u ON u.id = w.unit_id
+       JOIN persons p ON p.id = w.child_id";
+
+async fn wait_entries(conn: &mut Conn, rows: Vec<WaitRow>) -> AppResult<Vec<WaitEntry>> {
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let position = if row.status == "waiting" {
+            Some(waitlist_position(conn, row.id).await?)
+        } else {
+            None
+        };
+        entries.push(WaitEntry {
+            day_label: day_label(row.day),
+            deadline_label: row.offer_deadline.map(fr_instant),
+            id: row.id,
+            activity_id: row.activity_id,
+            activity: row.activity,
+            child_id: row.child_id,
+            child_name: row.child_name,
+            unit_id: row.unit_id,
+            unit_label: row.unit_label,
+            day: row.day,
+            status: row.status,
+            offer_deadline: row.offer_deadline,
+            position,
+        });
+    }
+    Ok(entries)
+}
+
+/// The live waitlist entries of `children` from `from` to `to` (one activity, or all).
+pub async fn waitlist_of(
+    conn: &mut Conn,
+    children: &[i64],
+    activity: Option<i64>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<WaitEntry>> {
+    let rows: Vec<WaitRow> = diesel::sql_query(format!(
+        "{WAIT_SELECT}
+          WHERE w.child_id = ANY($1) AND w.status IN ('waiting', 'offered')
+            AND ($2::bigint IS NULL OR w.activity_id = $2) AND w.day BETWEEN $3 AND $4
+          ORDER BY w.day, u.starts, w.id"
+    ))
+    .bind::<Array<BigInt>, _>(children)
+    .bind::<Nullable<BigInt>, _>(activity)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+    .await?;
+    wait_entries(conn, rows).await
+}
+
+/// Waitlist entry `id`, whatever its status; 404 if there is none.
+pub async fn wait_entry(conn: &mut Conn, id: i64) -> AppResult<WaitEntry> {
+    let rows: Vec<WaitRow> = diesel::sql_query(format!("{WAIT_SELECT} WHERE w.id = $1"))
+        .bind::<BigInt, _>(id)
+        .load(conn)
+        .await?;
+    wait_entries(conn, rows)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("Demande en liste d'attente introuvable."))
+}
+
+#[derive(QueryableByName)]
+struct OpenRow {
+    #[diesel(sql_type = BigInt)]
+    activity_id: i64,
+    #[diesel(sql_type = Text)]
+    activity: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    structure: Option<String>,
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = Timestamptz)]
+    closes_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    population: serde_json::Value,
+}
+
+/// A registration period open now: families may file a pre-enrolment request.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenRegistration {
+    pub activity_id: i64,
+    pub activity: String,
+    pub kind_label: String,
+    pub structure: Option<String>,
+    pub period: String,
+    pub closes: String,
+    /// Who may register, in words (« résidents, de 3 ans à 11 ans »).
+    pub population: String,
+}
+
+/// The registration periods open at `now` (one activity, or all), by activity name.
+pub async fn open_registrations(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    activity: Option<i64>,
+) -> AppResult<Vec<OpenRegistration>> {
+    let rows: Vec<OpenRow> = diesel::sql_query(
+        "SELECT r.activity_id, a.name AS activity, a.kind, s.name AS structure, r.label,
+                r.closes_at, r.population
+           FROM registration_periods r
+           JOIN activities a ON a.id = r.activity_id
+           LEFT JOIN structures s ON s.id = a.structure_id
+          WHERE a.active AND r.opens_at <= $1 AND $1 < r.closes_at
+            AND ($2::bigint IS NULL OR a.id = $2)
+          ORDER BY a.name, a.id, r.closes_at",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<Nullable<BigInt>, _>(activity)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OpenRegistration {
+            kind_label: kind_label(&r.kind).to_string(),
+            population: serde_json::from_value::<Population>(r.population)
+                .map(|p| p.describe())
+                .unwrap_or_else(|_| "selon les critères de la ville".into()),
+            closes: fr_instant(r.closes_at),
+            activity_id: r.activity_id,
+            activity: r.activity,
+            structure: r.structure,
+            period: r.label,
+        })
+        .collect())
+}
+
+/// The deadline of `rule` for `unit` on `day` (the unit's start when there is no rule).
+pub fn notice_limit(
+    rule: Option<&NoticeRule>,
+    day: NaiveDate,
+    unit: &Unit,
+) -> AppResult<DateTime<Utc>> {
+    match rule {
+        Some(rule) => deadline(rule, day, unit.starts, &NoticeContext::default())
+            .map_err(|e| AppError::invalid(e.to_string())),
+        None => Ok(paris_instant(day, unit.starts)),
+    }
+}
+
+/// One unit of one day, as the family sees it. `text` always says the state in words
+/// (never by colour alone).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Cell {
+    pub unit: String,
+    pub unit_label: String,
+    /// `booked`, `held` (another state: present, absent...), `covered` (part of a booked
+    /// unit), `waiting`, `offered`, `past`, `too_late`, `instead` (take the whole unit),
+    /// `unavailable` (incompatible with a booked unit), `full`, `waitlist` (full, ask a
+    /// place in the waitlist), `free`.
+    pub kind: &'static str,
+    pub text: String,
+    pub detail: Option<String>,
+    /// Checkbox value (`AAAA-MM-JJ|unit`) when the family may ask for it.
+    pub slot: Option<String>,
+    pub action: Option<&'static str>,
+    pub booking_id: Option<i64>,
+    /// The booking may be cancelled in time.
+    pub cancel: bool,
+    /// The cancelling delay has passed but the unit has not started: an absence may be
+    /// reported (it becomes the activity's late state).
+    pub absence: bool,
+    pub waitlist_id: Option<i64>,
+    /// The whole unit (code) to book instead, with the day (`AAAA-MM-JJ|unit`).
+    pub instead: Option<String>,
+    pub instead_label: Option<String>,
+}
+
+/// One day of the month.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayView {
+    pub date: NaiveDate,
+    pub label: String,
+    pub open: bool,
+    pub cells: Vec<Cell>,
+}
+
+/// What [`month`] reads.
+pub struct MonthInput<'a> {
+    pub activity: &'a Activity,
+    pub school: &'a SchoolCalendar,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The child's bookings of this activity over the period.
+    pub bookings: &'a [BookingView],
+    /// The child's live waitlist entries of this activity over the period.
+    pub waits: &'a [WaitEntry],
+    /// Places per open day and unit (the child's group).
+    pub availability: &'a [Availability],
+    pub now: DateTime<Utc>,
+    pub show_position: bool,
+}
+
+/// The days from `from` to `to` with, on open days, one cell per unit.
+pub fn month(input: &MonthInput<'_>) -> AppResult<Vec<DayView>> {
+    let mut days = Vec::new();
+    for day in input.from.iter_days().take_while(|d| *d <= input.to) {
+        let open = is_open(&input.activity.opening, input.school, day)
+            .map_err(|e| AppError::invalid(e.to_string()))?;
+        let cells = if open {
+            input
+                .activity
+                .units
+                .iter()
+                .map(|unit| cell(input, day, unit))
+                .collect::<AppResult<Vec<Cell>>>()?
+        } else {
+            Vec::new()
+        };
+        days.push(DayView {
+            date: day,
+            label: day_label(day),
+            open,
+            cells,
+        });
+    }
+    Ok(days)
+}
+
+fn places_text(remaining: Option<i32>) -> String {
+    match remaining {
+        None => "Places disponibles".into(),
+        Some(1) => "1 place restante".into(),
+        Some(n) => format!("{n} places restantes"),
+    }
+}
+
+fn cell(input: &MonthInput<'_>, day: NaiveDate, unit: &Unit) -> AppResult<Cell> {
+    let activity = input.activity;
+    let now = input.now;
+    let base = Cell {
+        unit: unit.code.clone(),
+        unit_label: unit.label.clone(),
+        ..Cell::default()
+    };
+    let slot = format!("{day}|{}", unit.code);
+    let starts = paris_instant(day, unit.starts);
+    let held: Vec<&BookingView> = input
+        .bookings
+        .iter()
+        .filter(|b| b.date == day && holds_place(b.state))
+        .collect();
+    if let Some(booking) = held.iter().find(|b| b.unit == unit.code) {
+        if booking.state != AttendanceState::Booked {
+            let label = booking.state.label_fr();
+            return Ok(Cell {
+                kind: "held",
+                text: capitalised(label),
+                booking_id: Some(booking.id),
+                ..base
+            });
+        }
+        let cancel_limit = notice_limit(activity.cancel_notice.as_ref(), day, unit)?;
+        let meal = booking
+            .meal_choice
+            .as_deref()
+            .map(|m| format!("Repas : {m}. "))
+            .unwrap_or_default();
+        let (cancel, absence, detail) = if now < cancel_limit {
+            (
+                true,
+                false,
+                format!("{meal}Annulable jusqu'au {}.", fr_instant(cancel_limit)),
+            )
+        } else if now < starts {
+            (
+                false,
+                true,
+                format!(
+                    "{meal}Délai d'annulation dépassé : une annulation devient « {} ».",
+                    activity.late_cancellation.label_fr()
+                ),
+            )
+        } else {
+            (false, false, meal.trim_end().to_string())
+        };
+        return Ok(Cell {
+            kind: "booked",
+            text: "Réservé".into(),
+            detail: Some(detail).filter(|d| !d.is_empty()),
+            booking_id: Some(booking.id),
+            cancel,
+            absence,
+            ..base
+        });
+    }
+    let held_codes: Vec<&str> = held.iter().map(|b| b.unit.as_str()).collect();
+    if let Some(whole) = activity
+        .units
+        .iter()
+        .find(|u| held_codes.contains(&u.code.as_str()) && u.includes.contains(&unit.code))
+    {
+        return Ok(Cell {
+            kind: "covered",
+            text: format!("Compris dans « {} »", whole.label),
+            ..base
+        });
+    }
+    if let Some(entry) = input
+        .waits
+        .iter()
+        .find(|w| w.day == day && w.unit_id == unit.id)
+    {
+        return Ok(if entry.status == "offered" {
+            let open = entry.offer_deadline.is_some_and(|d| now < d);
+            Cell {
+                kind: "offered",
+                text: "Place proposée".into(),
+                detail: entry.deadline_label.as_ref().map(|d| {
+                    if open {
+                        format!("Répondez avant le {d}.")
+                    } else {
+                        format!("Le délai de réponse est passé ({d}).")
+                    }
+                }),
+                waitlist_id: Some(entry.id),
+                ..base
+            }
+        } else {
+            Cell {
+                kind: "waiting",
+                text: "En liste d'attente".into(),
+                detail: entry
+                    .position
+                    .filter(|_| input.show_position)
+                    .map(|p| format!("Rang {p}.")),
+                waitlist_id: Some(entry.id),
+                ..base
+            }
+        });
+    }
+    if now >= starts {
+        return Ok(Cell {
+            kind: "past",
+            text: "Passé".into(),
+            ..base
+        });
+    }
+    let book_limit = notice_limit(activity.booking_notice.as_ref(), day, unit)?;
+    if now >= book_limit {
+        return Ok(Cell {
+            kind: "too_late",
+            text: "Délai de réservation dépassé".into(),
+            detail: Some(format!(
+                "Il fallait réserver avant le {}.",
+                fr_instant(book_limit)
+            )),
+            ..base
+        });
+    }
+    match activity.unit_set().check_booking(&held_codes, &unit.code) {
+        Ok(()) | Err(UnitConflict::Requires { .. }) => {}
+        Err(conflict) => {
+            if let Some(whole) = instead_of(activity, &conflict) {
+                return Ok(Cell {
+                    kind: "instead",
+                    text: format!("Avec ce qui est réservé : « {} »", whole.label),
+                    detail: Some(format!("{}.", capitalised(&conflict.to_string()))),
+                    instead: Some(format!("{day}|{}", whole.code)),
+                    instead_label: Some(whole.label.clone()),
+                    ..base
+                });
+            }
+            return Ok(Cell {
+                kind: "unavailable",
+                text: "Non réservable".into(),
+                detail: Some(format!("{}.", capitalised(&conflict.to_string()))),
+                ..base
+            });
+        }
+    }
+    let remaining = input
+        .availability
+        .iter()
+        .find(|a| a.date == day && a.unit == unit.code)
+        .and_then(|a| a.remaining);
+    if remaining.is_some_and(|r| r <= 0) {
+        return Ok(if activity.when_full == WhenFull::Waitlist {
+            Cell {
+                kind: "waitlist",
+                text: "Complet".into(),
+                slot: Some(slot),
+                action: Some("Demander une place en liste d'attente"),
+                ..base
+            }
+        } else {
+            Cell {
+                kind: "full",
+                text: "Complet".into(),
+                ..base
+            }
+        });
+    }
+    Ok(Cell {
+        kind: "free",
+        text: places_text(remaining),
+        slot: Some(slot),
+        action: Some("Réserver"),
+        ..base
+    })
+}
+
+/// The text with its first letter in capitals (the store's messages start in lower case).
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The unit the family is offered instead, when `conflict` says to take it (matin +
+/// après-midi → journée).
+pub fn instead_of<'a>(activity: &'a Activity, conflict: &UnitConflict) -> Option<&'a Unit> {
+    match conflict {
+        UnitConflict::TakeInstead { instead, .. } => {
+            activity.units.iter().find(|u| &u.label == instead)
+        }
+        _ => None,
+    }
+}
+
+/// The units wished on one day, in an order that books cleanly (units requiring others
+/// last), or the conflict among them (matin + après-midi where a journée exists: the
+/// family is offered the journée). What the child already holds is checked by the store.
+pub fn plan_day(activity: &Activity, wanted: &[String]) -> Result<Vec<String>, UnitConflict> {
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|code| !activity.units.iter().any(|u| &u.code == *code))
+    {
+        return Err(UnitConflict::Unknown {
+            unit: unknown.clone(),
+        });
+    }
+    let mut ordered: Vec<&Unit> = activity
+        .units
+        .iter()
+        .filter(|u| wanted.contains(&u.code))
+        .collect();
+    ordered.sort_by_key(|u| !u.requires.is_empty());
+    let set = activity.unit_set();
+    let mut planned: Vec<&str> = Vec::new();
+    for unit in &ordered {
+        match set.check_booking(&planned, &unit.code) {
+            Ok(()) | Err(UnitConflict::Requires { .. }) => planned.push(&unit.code),
+            Err(conflict) => return Err(conflict),
+        }
+    }
+    Ok(planned.into_iter().map(str::to_string).collect())
+}
+
+/// The days a recurring pattern covers: the `weekdays` from `from` to `to` (a year at
+/// most), split into open and closed days of the activity.
+pub fn pattern_days(
+    activity: &Activity,
+    school: &SchoolCalendar,
+    from: NaiveDate,
+    to: NaiveDate,
+    weekdays: &[Weekday],
+) -> AppResult<(Vec<NaiveDate>, Vec<NaiveDate>)> {
+    if to < from {
+        return Err(AppError::invalid("la date de fin précède la date de début"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(AppError::invalid(
+            "une réservation régulière couvre un an au plus : raccourcissez la période",
+        ));
+    }
+    if weekdays.is_empty() {
+        return Err(AppError::invalid(
+            "choisissez au moins un jour de la semaine",
+        ));
+    }
+    let mut open = Vec::new();
+    let mut closed = Vec::new();
+    for day in from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| weekdays.contains(&d.weekday()))
+    {
+        match is_open(&activity.opening, school, day) {
+            Ok(true) => open.push(day),
+            Ok(false) => closed.push(day),
+            Err(error) => return Err(AppError::invalid(error.to_string())),
+        }
+    }
+    Ok((open, closed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::{OpeningCalendar, OpeningRule, Zone};
+    use chrono::NaiveTime;
+
+    fn unit(id: i64, code: &str, label: &str, includes: &[&str], requires: &[&str]) -> Unit {
+        Unit {
+            id,
+            code: code.into(),
+            label: label.into(),
+            starts: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            ends: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            hourly: false,
+            includes: includes.iter().map(|s| s.to_string()).collect(),
+            excludes: vec![],
+            requires: requires.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn centre() -> Activity {
+        Activity {
+            id: 1,
+            code: "centre".into(),
+            name: "Centre".into(),
+            kind: "wednesday".into(),
+            structure_id: None,
+            structure_capacity: None,
+            opening: OpeningCalendar {
+                zone: Zone::A,
+                rules: vec![OpeningRule::Weekdays {
+                    weekdays: vec![Weekday::Mon, Weekday::Thu],
+                }],
+            },
+            booking_notice: None,
+            cancel_notice: None,
+            when_full: WhenFull::Greyed,
+            late_cancellation: AttendanceState::AbsentUnjustified,
+            requires_enrolment: false,
+            meal_choice: false,
+            offer_hours: 48,
+            active: true,
+            units: vec![
+                unit(1, "matin", "Matin", &[], &[]),
+                unit(2, "repas", "Repas", &[], &["matin"]),
+                unit(3, "apres_midi", "Après-midi", &[], &[]),
+                unit(4, "journee", "Journée", &["matin", "apres_midi"], &[]),
+            ],
+            groups: vec![],
+            capacities: vec![],
+        }
+    }
+
+    fn codes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn required_units_are_booked_after_what_they_require() {
+        assert_eq!(
+            plan_day(&centre(), &codes(&["repas", "matin"])).unwrap(),
+            codes(&["matin", "repas"])
+        );
+    }
+
+    #[test]
+    fn morning_and_afternoon_are_refused_for_the_full_day() {
+        let activity = centre();
+        let conflict = plan_day(&activity, &codes(&["matin", "apres_midi"])).unwrap_err();
+        assert_eq!(
+            conflict.to_string(),
+            "« Matin » et « Après-midi » le même jour forment « Journée » : réservez « Journée »"
+        );
+        assert_eq!(instead_of(&activity, &conflict).unwrap().code, "journee");
+        assert!(matches!(
+            plan_day(&activity, &codes(&["nuit"])),
+            Err(UnitConflict::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn a_pattern_keeps_its_weekdays_and_splits_closed_days() {
+        let activity = centre();
+        let school = crate::domain::calendar::holidays::shipped();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let (open, closed) = pattern_days(
+            &activity,
+            school,
+            monday,
+            monday + chrono::Days::new(13),
+            &[Weekday::Mon, Weekday::Tue],
+        )
+        .unwrap();
+        assert_eq!(
+            open,
+            [monday, monday + chrono::Days::new(7)],
+            "Mondays are open"
+        );
+        assert_eq!(closed.len(), 2, "Tuesdays are closed");
+        assert!(pattern_days(&activity, school, monday, monday, &[]).is_err());
+        assert!(
+            pattern_days(
+                &activity,
+                school,
+                monday,
+                monday + chrono::Days::new(400),
+                &[Weekday::Mon]
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn french_labels() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!(day_label(day), "lundi 7 décembre 2026");
+        assert_eq!(month_label(day), "décembre 2026");
+        assert_eq!(capitalised("été"), "Été");
+    }
+}
