@@ -41,6 +41,12 @@ pub const DEFAULTS_COMMENT: &str = "valeur par défaut";
 
 /// One known setting: its key, a French label, its type (hence its validation) and its
 /// default.
+///
+/// A key ending in `.*` declares a family of settings, one per name (`pricing.grid.*` holds
+/// `pricing.grid.cantine`, `pricing.grid.creche`...): each member is validated like the family,
+/// none has a default, and the settings in force ([`in_force`]) leave families out (their
+/// owner reads them).
+#[derive(Clone, Copy)]
 pub struct SettingDef {
     pub key: &'static str,
     pub label: &'static str,
@@ -61,6 +67,22 @@ pub enum SettingKind {
     Secret,
     /// One of the listed (value, French label) options: (default, options).
     Choice(&'static str, &'static [(&'static str, &'static str)]),
+    /// A text document (a TOML file, say) of at most [`DOCUMENT_MAX_CHARS`] characters, checked
+    /// by its owner's function, which answers a French message; empty by default.
+    Document(fn(&str) -> Result<(), String>),
+}
+
+/// Largest document a [`SettingKind::Document`] holds.
+pub const DOCUMENT_MAX_CHARS: usize = 200_000;
+
+/// Names of a family's members: like activity codes.
+fn is_member_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=40).contains(&bytes.len())
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
 }
 
 impl SettingDef {
@@ -69,7 +91,9 @@ impl SettingDef {
             SettingKind::Text(text) => serde_json::Value::from(text),
             SettingKind::Flag(flag) => serde_json::Value::from(flag),
             SettingKind::Number(default, _, _) => serde_json::Value::from(default),
-            SettingKind::Url | SettingKind::Secret => serde_json::Value::from(""),
+            SettingKind::Url | SettingKind::Secret | SettingKind::Document(_) => {
+                serde_json::Value::from("")
+            }
             SettingKind::Choice(default, _) => serde_json::Value::from(default),
         }
     }
@@ -111,6 +135,26 @@ impl SettingDef {
                         .join(", ")
                 )),
             },
+            SettingKind::Document(check) => match value.as_str() {
+                Some(text) if text.chars().count() <= DOCUMENT_MAX_CHARS => check(text),
+                Some(_) => Err(format!(
+                    "document de {DOCUMENT_MAX_CHARS} caractères au plus attendu"
+                )),
+                None => Err("texte attendu".into()),
+            },
+        }
+    }
+
+    /// The family prefix (`"pricing.grid."`) when the key ends in `.*`.
+    pub fn family_prefix(&self) -> Option<&'static str> {
+        self.key.strip_suffix('*').filter(|p| p.ends_with('.'))
+    }
+
+    /// Whether `key` is this setting or a member of this family.
+    pub fn covers(&self, key: &str) -> bool {
+        match self.family_prefix() {
+            Some(prefix) => key.strip_prefix(prefix).is_some_and(is_member_name),
+            None => self.key == key,
         }
     }
 }
@@ -122,7 +166,7 @@ impl Catalogue {
     pub fn get(&self, key: &str) -> AppResult<&SettingDef> {
         self.0
             .iter()
-            .find(|def| def.key == key)
+            .find(|def| def.covers(key))
             .ok_or_else(|| AppError::invalid(format!("paramètre inconnu « {key} »")))
     }
 
@@ -219,6 +263,7 @@ pub fn default_versions(catalogue: &Catalogue) -> Vec<Version> {
     catalogue
         .0
         .iter()
+        .filter(|def| def.family_prefix().is_none())
         .map(|def| Version {
             key: def.key.to_string(),
             valid_from: DEFAULTS_FROM,
@@ -260,6 +305,7 @@ pub fn in_force_from(
     let mut values: BTreeMap<String, serde_json::Value> = catalogue
         .0
         .iter()
+        .filter(|def| def.family_prefix().is_none())
         .map(|def| (def.key.to_string(), def.default_value()))
         .collect();
     // The last applicable version of each key wins.
@@ -511,5 +557,64 @@ mod tests {
         );
         let unknown = vec![version("inconnu.cle", (2027, 1, 1), json!(1))];
         assert!(versions_to_import(&catalogue, &held, unknown).is_err());
+    }
+
+    fn no_tabs(text: &str) -> Result<(), String> {
+        if text.contains('\t') {
+            Err("tabulation interdite".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    static FAMILY: &[SettingDef] = &[SettingDef {
+        key: "pricing.grid.*",
+        label: "grille tarifaire",
+        kind: SettingKind::Document(no_tabs),
+    }];
+
+    #[test]
+    fn a_family_covers_its_members_and_has_no_default() {
+        let catalogue = Catalogue(FAMILY);
+        assert!(
+            catalogue
+                .check("pricing.grid.cantine", &json!("a = 1"))
+                .is_ok()
+        );
+        assert!(catalogue.check("pricing.grid.creche-1", &json!("")).is_ok());
+        let refused = catalogue
+            .check("pricing.grid.cantine", &json!("a\t= 1"))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("tabulation interdite"), "{refused}");
+        assert!(catalogue.check("pricing.grid.cantine", &json!(3)).is_err());
+        for key in [
+            "pricing.grid.",
+            "pricing.grid.Cantine",
+            "pricing.grid.a.b",
+            "pricing.gridx",
+        ] {
+            assert!(catalogue.get(key).is_err(), "{key}");
+        }
+        assert!(default_versions(&catalogue).is_empty());
+        let held = [version(
+            "pricing.grid.cantine",
+            (2026, 9, 1),
+            json!("a = 1"),
+        )];
+        assert!(in_force_from(&held, &catalogue, NaiveDate::MAX).is_empty());
+    }
+
+    #[test]
+    fn documents_export_readably_and_come_back_identical() {
+        let text = "# Cantine\nactivity = \"cantine\"\n[[versions]]\nvalid_from = \"2026-09-01\"\n";
+        let versions = vec![version("pricing.grid.cantine", (2026, 9, 1), json!(text))];
+        let files = export_files(&Catalogue(FAMILY), &versions, "Corbas").unwrap();
+        let file = &files["pricing.toml"];
+        assert!(
+            file.contains("# Cantine\nactivity = \"cantine\"\n"),
+            "{file}"
+        );
+        assert_eq!(parse_files(&files).unwrap(), versions);
     }
 }

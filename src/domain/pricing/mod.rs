@@ -47,6 +47,9 @@ pub use criteria::Criteria;
 pub use dated::EffectiveDated;
 pub use engine::{PricingContext, price};
 pub use error::{ConfigError, PricingError};
+/// « 742 € », « 1 234,50 € »: QF bounds and thresholds without « ,00 » (shared with the
+/// tariff editor's plain-French rendering).
+pub(crate) use explain::euros_compact;
 pub use explain::{
     AppliedAdjustment, BracketChoice, DurationLimit, LineBasis, PriceBasis, PriceLimit,
     QuantityBasis,

@@ -166,6 +166,8 @@ static DEFINITIONS: &[SettingDef] = &[
         "les familles voient leur rang en liste d'attente",
         true,
     ),
+    crate::domain::tariffs::PRICING_SETTING,
+    crate::domain::tariffs::GRID_SETTING,
 ];
 
 const fn def(key: &'static str, label: &'static str, kind: SettingKind) -> SettingDef {

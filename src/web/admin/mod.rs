@@ -1,6 +1,8 @@
 //! The SITIV console on the admin host: list city environments, create a city,
 //! suspend/resume it, copy production to recette, and open a break-glass access to a
-//! city's back-office (reason required, one hour, audited in the platform and the city).
+//! city's back-office (reason required, one hour, audited in the platform and the city);
+//! publish the CNAF PSU barème of a new year (validated, versioned, audited), which every
+//! city's crèche prices and `GET /api/v1/pricing/psu` use at once.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
@@ -13,6 +15,8 @@ use super::forms::CsrfForm;
 use super::guard::{ADMIN_COOKIE, Need, Principal, Routes};
 use super::page::{FaceKind, Layout, html};
 use super::{State, flash};
+use crate::domain::pricing::SHIPPED_BAREME_TOML;
+use crate::domain::tariffs::bareme;
 use crate::platform::audit::{self, Event};
 use crate::platform::auth::sessions::{self, Kind, NewSession};
 use crate::platform::auth::{throttle, tokens};
@@ -40,11 +44,28 @@ pub fn routes(routes: &mut Routes) {
             |s, p, slug, f| change_status(s, p, slug, f, Status::Active),
         )
         .post("/admin/villes/{slug}/copier", Need::Sitiv, copy)
-        .post("/admin/villes/{slug}/urgence", Need::Sitiv, break_glass);
+        .post("/admin/villes/{slug}/urgence", Need::Sitiv, break_glass)
+        .get("/admin/bareme", Need::Sitiv, bareme_page)
+        .post("/admin/bareme", Need::Sitiv, record_bareme);
 }
 
 fn admin_layout<'a>(title: &'a str, csrf: &'a CsrfToken) -> Layout<'a> {
     Layout::new(title, FaceKind::Admin, None).csrf(&csrf.0)
+}
+
+/// The console's pages once signed in: the menu and who is signed in.
+fn console_layout<'a>(
+    title: &'a str,
+    csrf: &'a CsrfToken,
+    principal: &'a Principal,
+    current: &str,
+) -> Layout<'a> {
+    admin_layout(title, csrf)
+        .nav(
+            &[("/admin/", "Villes"), ("/admin/bareme", "Barème CNAF")],
+            current,
+        )
+        .user(principal.label(), "/admin/deconnexion")
 }
 
 async fn login_page(state: State, csrf: CsrfToken) -> AppResult<HttpResponse> {
@@ -253,9 +274,7 @@ async fn render_cities(
         ..CityForm::default()
     };
     let form = form.unwrap_or(&blank);
-    let layout = admin_layout("Villes", csrf)
-        .flash(message)
-        .user(principal.label(), "/admin/deconnexion");
+    let layout = console_layout("Villes", csrf, principal, "/admin/").flash(message);
     let mut response = html(
         &state.templates,
         &layout,
@@ -502,4 +521,132 @@ async fn break_glass(
             ),
         ))
         .finish())
+}
+
+// ---------------------------------------------------------------------------------------
+// The CNAF PSU barème (platform reference data, updated by SITIV each year)
+
+async fn bareme_page(
+    state: State,
+    principal: Principal,
+    csrf: CsrfToken,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let message = flash::take(&req);
+    let mut response = render_bareme(&state, &principal, &csrf, None, message.as_deref()).await?;
+    if message.is_some() {
+        flash::clear(&mut response);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BaremeForm {
+    content: String,
+    comment: String,
+    /// "1": adopt the file shipped with this release.
+    shipped: String,
+}
+
+async fn render_bareme(
+    state: &State,
+    principal: &Principal,
+    csrf: &CsrfToken,
+    refused: Option<(&BaremeForm, String)>,
+    message: Option<&str>,
+) -> AppResult<HttpResponse> {
+    let actor = principal.actor();
+    let (history, (in_force_id, in_force)) = state
+        .db
+        .run(Scope::Platform { actor: &actor }, |conn| {
+            Box::pin(
+                async move { Ok((bareme::history(conn).await?, bareme::current(conn).await?)) },
+            )
+        })
+        .await?;
+    let current = history.iter().find(|v| v.id == in_force_id);
+    let shipped_differs = current.is_none_or(|v| bareme::shipped_differs(&v.content));
+    let (content, comment, error) = match &refused {
+        Some((form, error)) => (
+            form.content.clone(),
+            form.comment.clone(),
+            Some(error.clone()),
+        ),
+        None => (
+            current.map_or_else(|| SHIPPED_BAREME_TOML.to_string(), |v| v.content.clone()),
+            String::new(),
+            None,
+        ),
+    };
+    let layout = console_layout("Barème CNAF", csrf, principal, "/admin/bareme").flash(message);
+    let mut response = html(
+        &state.templates,
+        &layout,
+        "admin/bareme",
+        &json!({
+            "current": current.map(|v| json!({
+                "id": v.id, "author": v.author, "comment": v.comment, "recorded_at": v.recorded_at,
+            })),
+            "view": bareme::view(&in_force),
+            "history": history.iter().map(|v| json!({
+                "id": v.id, "author": v.author, "comment": v.comment,
+                "recorded_at": v.recorded_at, "content": v.content,
+                "in_force": v.id == in_force_id,
+            })).collect::<Vec<_>>(),
+            "shipped_differs": shipped_differs,
+            "content": content,
+            "comment": comment,
+            "error": error,
+        }),
+    )?;
+    if refused.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// Records a new barème (pasted, or the shipped file) after validating it; a refused file
+/// is shown again with the reason, and nothing is written.
+async fn record_bareme(
+    state: State,
+    principal: Principal,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<BaremeForm>,
+) -> AppResult<HttpResponse> {
+    let actor = principal.actor();
+    let author = principal.label().to_string();
+    let (content, comment) = if form.shipped == "1" {
+        (
+            SHIPPED_BAREME_TOML.to_string(),
+            "barème livré avec cette version de Marelle".to_string(),
+        )
+    } else {
+        (form.content.clone(), form.comment.clone())
+    };
+    let recorded = state
+        .db
+        .run(Scope::Platform { actor: &actor }, move |conn| {
+            Box::pin(async move { bareme::record(conn, &content, &author, &comment).await })
+        })
+        .await;
+    match recorded {
+        Ok(id) => Ok(flash::redirect(
+            "/admin/bareme",
+            &format!(
+                "Barème CNAF n° {id} enregistré : il s'applique dès maintenant à toutes les villes."
+            ),
+        )),
+        Err(error @ AppError::Invalid(_)) => {
+            render_bareme(
+                &state,
+                &principal,
+                &csrf,
+                Some((&form, error.to_string())),
+                None,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
 }

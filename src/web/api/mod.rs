@@ -2,8 +2,10 @@
 //! dashboard widgets). JSON in, JSON out, French messages in errors. Its description
 //! (OpenAPI 3) is served at `/api/v1/openapi.json`.
 
+mod bookings;
 mod families;
 mod openapi;
+mod pricing;
 
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -17,6 +19,8 @@ pub fn routes(routes: &mut Routes) {
     routes.get("/api/v1/me", Need::AnyApi, me);
     routes.get("/api/v1/openapi.json", Need::Public, openapi::document);
     families::routes(routes);
+    bookings::routes(routes);
+    pricing::routes(routes);
 }
 
 /// L'identité d'un jeton.

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::families;
+use super::{bookings, families};
 use crate::domain::family::{dossier, health, model, search, store};
 use crate::platform::error::{AppError, AppResult};
 
@@ -20,7 +20,8 @@ const BEARER: &str = "jeton";
         title = "Marelle – API de la ville",
         version = "1",
         description = "API REST d'une ville servie par Marelle : dossiers des familles, de \
-                       leurs adultes et de leurs enfants. Chaque ville a sa propre adresse \
+                       leurs adultes et de leurs enfants ; activités, places disponibles, \
+                       réservations et pointage ; taux horaire PSU des crèches. Chaque ville a sa propre adresse \
                        (`https://<ville>/api/v1/`) et ses propres jetons ; un identifiant \
                        d'une autre ville répond 404. Authentification par jeton porteur \
                        (`Authorization: Bearer <jeton>`), créé par l'administrateur avec \
@@ -44,9 +45,29 @@ const BEARER: &str = "jeton";
         families::create_child,
         families::get_child,
         families::patch_child,
+        bookings::list_activities,
+        bookings::availability,
+        bookings::create_booking,
+        bookings::get_booking,
+        bookings::cancel_booking,
+        bookings::record_attendance,
+        bookings::child_bookings,
+        super::pricing::psu_rate,
     ),
     components(schemas(
         super::Me,
+        super::pricing::PsuAnswer,
+        bookings::ActivityList,
+        bookings::AvailabilityList,
+        bookings::NewBooking,
+        bookings::Waitlisted,
+        bookings::AttendanceInput,
+        bookings::BookingList,
+        crate::domain::activity::model::ActivitySummary,
+        crate::domain::activity::model::Unit,
+        crate::domain::activity::model::Group,
+        crate::domain::booking::store::BookingView,
+        crate::domain::booking::store::Availability,
         families::ApiError,
         families::HomonymsError,
         families::FamilyList,
@@ -87,6 +108,9 @@ const BEARER: &str = "jeton";
     tags(
         (name = "familles", description = "Dossiers des familles, de leurs adultes et de leurs enfants."),
         (name = "jeton", description = "Le jeton utilisé."),
+        (name = "activités", description = "Activités et places disponibles en temps réel."),
+        (name = "réservations", description = "Réservations par enfant, jour et unité, liste d'attente et pointage."),
+        (name = "tarification", description = "Tarifs : taux horaire PSU des crèches selon le barème CNAF en vigueur."),
     ),
 )]
 pub struct ApiDoc;
@@ -140,11 +164,48 @@ const API_SCHEMAS: &[&str] = &[
     "ChildList",
     "NewPerson",
     "Me",
+    "PsuAnswer",
+    "ActivityList",
+    "AvailabilityList",
+    "NewBooking",
+    "Waitlisted",
+    "AttendanceInput",
+    "BookingList",
+    "BookingView",
+    "Availability",
 ];
 
 /// The domain's structs are documented in English for developers; the API's readers get
 /// these French descriptions instead: (schema, property or "" for the schema, text).
 const FRENCH: &[(&str, &str, &str)] = &[
+    (
+        "ActivitySummary",
+        "",
+        "Une activité : ses unités, ses groupes, et ce qu'elle fait quand elle est complète \
+         (`when_full` : `greyed` grisée, `waitlist` liste d'attente).",
+    ),
+    (
+        "ActivitySummary",
+        "code",
+        "Code de l'activité (clé de sa grille tarifaire).",
+    ),
+    (
+        "Unit",
+        "",
+        "Une unité réservable (matin, repas, journée…) : horaires, unités incluses, \
+         incompatibles ou requises.",
+    ),
+    (
+        "Unit",
+        "code",
+        "Code de l'unité, à donner pour réserver : `matin`, `repas`, `journee`...",
+    ),
+    (
+        "Group",
+        "",
+        "Un groupe d'enfants par âge (en mois) ou niveau scolaire, avec son taux \
+         d'encadrement.",
+    ),
     ("AddressInput", "", "Une adresse postale française."),
     ("AddressInput", "line1", "Numéro et voie (obligatoire)."),
     ("AddressInput", "line2", "Complément d'adresse."),
