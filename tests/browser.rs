@@ -1138,3 +1138,41 @@ async fn portal_family_dossier_page_is_accessible() {
     )]))
     .await;
 }
+
+#[actix_web::test]
+async fn activity_enrolment_attendance_and_tariff_pages_are_accessible() {
+    let app = TestApp::spawn().await;
+    let kids = common::fixtures::children(&app, &app.city, 4, 71).await;
+    let canteen = common::fixtures::activity(&app, &app.city, "canteen", Some(30)).await;
+    common::fixtures::admit(&app, &app.city, canteen, kids[0]).await;
+    let (_, sign_in) = city_admin_signing_in(&app, "/agent/activites").await;
+    let url = |path: &str| app.city_url(&app.city, path);
+    check_pages(spec(vec![
+        page_with(
+            "espace agents : activités",
+            url("/agent/connexion"),
+            json!({
+                "steps": sign_in,
+                "expect": [{ "selector": "main table", "visible": true, "text": "Activité canteen" }],
+            }),
+        ),
+        page(
+            "espace agents : activité",
+            url(&format!("/agent/activites/{canteen}")),
+        ),
+        page("espace agents : écoles", url("/agent/ecoles")),
+        page_with(
+            "espace agents : inscriptions",
+            url("/agent/inscriptions"),
+            json!({ "expect": [{ "selector": "main table", "visible": true, "text": "Admise" }] }),
+        ),
+        page(
+            "espace agents : nouvelle inscription",
+            url(&format!("/agent/inscriptions/nouvelle?enfant={}", kids[1])),
+        ),
+        page("espace agents : inscription en masse", url("/agent/inscriptions/masse")),
+        page("espace agents : pointage", url("/agent/pointage")),
+        page("espace agents : tarifs", url("/agent/tarifs")),
+    ]))
+    .await;
+}

@@ -253,6 +253,14 @@ async fn seed_activities(
                 };
                 let report =
                     demo::seed(conn, &settings, &calendar, crate::platform::clock::today()).await?;
+                if report.is_some() {
+                    // Staff on duty, notebooks and the past month's marks on the new bookings.
+                    crate::domain::attendance::seed_demo_attendance(
+                        conn,
+                        crate::platform::clock::today(),
+                    )
+                    .await?;
+                }
                 let tariffs = crate::domain::tariffs::seed_demo_tariffs(conn).await?;
                 Ok((report, tariffs))
             })

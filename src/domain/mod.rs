@@ -2,6 +2,7 @@
 //! `web/` call them, they never see HTTP.
 
 pub mod activity;
+pub mod attendance;
 pub mod blueprint;
 pub mod booking;
 pub mod calendar;
@@ -9,5 +10,6 @@ pub mod family;
 pub mod money;
 pub mod pricing;
 pub mod settings;
+pub mod tariffs;
 
 pub use blueprint::CITY_BLUEPRINT;

@@ -1206,6 +1206,15 @@ pub async fn record_attendance(
     by: &str,
 ) -> AppResult<BookingView> {
     use crate::domain::activity::schema::bookings;
+    // Locked first: two agents marking one row at once apply one after the other (a row
+    // cancelled in time that both mark present takes its place back once).
+    bookings::table
+        .find(id)
+        .select(bookings::id)
+        .for_update()
+        .first::<i64>(conn)
+        .await
+        .optional()?;
     let booking = view(conn, id).await?;
     if booking.activity_id != activity.id {
         return Err(AppError::not_found("Réservation introuvable."));

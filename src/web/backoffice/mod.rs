@@ -3,10 +3,14 @@
 mod accounts;
 mod activities;
 mod agents;
+mod attendance;
 mod children;
+mod enrolments;
 mod families;
 mod history;
 mod schools;
+mod simulation;
+mod tariffs;
 mod upload;
 
 use actix_web::HttpResponse;
@@ -30,6 +34,9 @@ pub fn routes(routes: &mut Routes) {
     history::routes(routes);
     activities::routes(routes);
     schools::routes(routes);
+    tariffs::routes(routes);
+    enrolments::routes(routes);
+    attendance::routes(routes);
 }
 
 /// Menu entries: (path, label, object the entry needs to read).
@@ -38,6 +45,9 @@ const MENU: &[(&str, &str, &str)] = &[
     ("/agent/familles", "Familles", "families"),
     ("/agent/activites", "Activités", "activities"),
     ("/agent/ecoles", "Écoles", "schools"),
+    ("/agent/inscriptions", "Inscriptions", "enrolments"),
+    ("/agent/pointage", "Pointage", "attendance"),
+    ("/agent/tarifs", "Tarifs", "pricing"),
     (
         "/agent/documents/expirant",
         "Pièces à échéance",
@@ -95,6 +105,23 @@ async fn dashboard(
     } else {
         0
     };
+    // Places offered from a waitlist, to follow until the family answers.
+    let sees_tasks = principal
+        .may(&state, &city, "enrolments", ANYWHERE, Action::Read)
+        .await?
+        || principal
+            .may(&state, &city, "bookings", ANYWHERE, Action::Read)
+            .await?;
+    let tasks = if sees_tasks {
+        state
+            .db
+            .run(city.scope(&principal.actor()), |conn| {
+                Box::pin(async move { crate::domain::activity::tasks::open_tasks(conn, 20).await })
+            })
+            .await?
+    } else {
+        Vec::new()
+    };
     let message = flash::take(&req);
     let layout = agent_layout(
         &state,
@@ -121,6 +148,8 @@ async fn dashboard(
             "name": principal.label(),
             "pending_requests": pending,
             "sees_requests": sees_requests,
+            "sees_tasks": sees_tasks,
+            "tasks": tasks,
             "break_glass": break_glass,
         }),
     )?;
