@@ -1197,3 +1197,73 @@ async fn the_cli_creates_the_first_agent_of_a_new_city() {
     assert!(!ok);
     assert!(stderr.contains("déjà pris"), "{stderr}");
 }
+
+/// Moves the agent sessions of the test city: `last_seen_at` and `expires_at` set back
+/// by the given number of minutes.
+async fn age_sessions(app: &TestApp, idle_minutes: i32, expired_minutes: i32) {
+    use diesel_async::RunQueryDsl;
+    app.db()
+        .run(app.city.scope("test"), move |conn| {
+            Box::pin(async move {
+                diesel::sql_query(
+                    "UPDATE sessions SET last_seen_at = now() - make_interval(mins => $1),
+                                         expires_at = now() - make_interval(mins => $2)",
+                )
+                .bind::<diesel::sql_types::Integer, _>(idle_minutes)
+                .bind::<diesel::sql_types::Integer, _>(expired_minutes)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn sessions_end_after_idle_time_or_at_their_absolute_expiry_and_activity_keeps_them() {
+    let app = TestApp::spawn().await;
+    let dashboard = app.city_url(&app.city, "/agent/");
+    let status = |client: reqwest::Client| {
+        let url = dashboard.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+
+    // Active 29 minutes ago, expiring in an hour: still signed in, and the idle timer
+    // restarts from this request.
+    let (agent, _) = app.agent_client(&["city_admin"]).await;
+    age_sessions(&app, 29, -60).await;
+    assert_eq!(status(agent.clone()).await, 200);
+    let idle_seconds: f64 = app
+        .db()
+        .run(app.city.scope("test"), |conn| {
+            Box::pin(async move {
+                use diesel_async::RunQueryDsl;
+                #[derive(diesel::QueryableByName)]
+                struct Idle {
+                    #[diesel(sql_type = diesel::sql_types::Double)]
+                    seconds: f64,
+                }
+                let idle: Idle = diesel::sql_query(
+                    "SELECT extract(epoch FROM now() - max(last_seen_at))::float8 AS seconds
+                       FROM sessions",
+                )
+                .get_result(conn)
+                .await?;
+                Ok(idle.seconds)
+            })
+        })
+        .await
+        .unwrap();
+    assert!(idle_seconds < 60.0, "the request restarted the idle timer");
+
+    // Idle for longer than the city's 30 minutes: signed out.
+    age_sessions(&app, 31, -60).await;
+    assert_ne!(status(agent.clone()).await, 200, "idle too long");
+
+    // Active a minute ago but past its absolute expiry: signed out too.
+    let (agent, _) = app.agent_client(&["city_admin"]).await;
+    assert_eq!(status(agent.clone()).await, 200);
+    age_sessions(&app, 1, 1).await;
+    assert_ne!(status(agent).await, 200, "past the absolute expiry");
+}

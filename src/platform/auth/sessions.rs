@@ -68,6 +68,10 @@ pub async fn open(conn: &mut Conn, new: NewSession<'_>) -> AppResult<String> {
     Ok(token)
 }
 
+/// How stale `last_seen_at` may get before a request writes it again: reading a session
+/// costs no write on most requests, and the idle timeout stays exact to within this.
+const TOUCH_EVERY: Duration = Duration::seconds(30);
+
 /// The live session of `token`, whose idle timer restarts; `None` once idle too long or
 /// past its absolute expiry.
 pub async fn touch(
@@ -77,18 +81,26 @@ pub async fn touch(
     idle: Duration,
 ) -> AppResult<Option<Session>> {
     let now = Utc::now();
-    Ok(diesel::update(
-        sessions::table
-            .filter(sessions::token_hash.eq(token_hash(token)))
-            .filter(sessions::kind.eq(kind.as_str()))
-            .filter(sessions::expires_at.gt(now))
-            .filter(sessions::last_seen_at.gt(now - idle)),
-    )
-    .set(sessions::last_seen_at.eq(now))
-    .returning(Session::as_returning())
-    .get_result(conn)
-    .await
-    .optional()?)
+    let hash = token_hash(token);
+    let live = sessions::table
+        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::kind.eq(kind.as_str()))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(now - idle))
+        .select((Session::as_select(), sessions::last_seen_at))
+        .first::<(Session, chrono::DateTime<Utc>)>(conn)
+        .await
+        .optional()?;
+    let Some((session, last_seen)) = live else {
+        return Ok(None);
+    };
+    if last_seen < now - TOUCH_EVERY {
+        diesel::update(sessions::table.filter(sessions::token_hash.eq(&hash)))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)
+            .await?;
+    }
+    Ok(Some(session))
 }
 
 /// Ends a session; returns it (its ID token serves the provider's logout).
