@@ -79,7 +79,12 @@ impl Db {
             Recycle::ResetSession => RecyclingMethod::CustomQuery("RESET ALL".into()),
             Recycle::AsIs => RecyclingMethod::Fast,
         };
-        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
+        // Every pooled connection starts with an empty search_path (a startup option, not a
+        // SET): a query that bypasses the transaction helper finds no table of any city.
+        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(
+            with_options(url, "-csearch_path="),
+            config,
+        );
         let pool = Pool::builder(manager)
             .max_size(size)
             .wait_timeout(Some(Duration::from_secs(10)))
@@ -167,15 +172,21 @@ pub enum MigrationSet {
 /// with that schema as its search_path (never a pooled one). A per-schema advisory lock
 /// keeps concurrent runs (tests, two operators) from racing. Returns how many ran.
 pub async fn migrate_schema(url: &str, schema: &str, set: MigrationSet) -> anyhow::Result<usize> {
-    let url = with_search_path(url, schema)?;
+    anyhow::ensure!(
+        is_valid_schema_name(schema),
+        "nom de schéma invalide : {schema}"
+    );
+    // Data migrations touching audited tables are recorded as made by « migration »: the
+    // actor is a startup option of this dedicated connection, like its search_path.
+    let url = with_options(
+        url,
+        &format!("-csearch_path={schema},{EXTENSIONS_SCHEMA} -cmarelle.user_id=migration"),
+    );
     let schema = schema.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn = open_blocking(&url)?;
-        // A dedicated connection, closed afterwards: a session-level actor cannot leak. Data
-        // migrations touching audited tables are recorded as made by « migration ».
         conn.batch_execute(&format!(
             "SELECT pg_advisory_lock(hashtext('marelle-migrate:' || {lit}));
-             SELECT set_config('marelle.user_id', 'migration', false);
              CREATE SCHEMA IF NOT EXISTS {ident};",
             lit = quote_literal(&schema),
             ident = quote_ident(&schema)
@@ -206,10 +217,21 @@ pub fn with_search_path(url: &str, schema: &str) -> anyhow::Result<String> {
         is_valid_schema_name(schema),
         "nom de schéma invalide : {schema}"
     );
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Ok(format!(
-        "{url}{separator}options=-csearch_path%3D{schema}%2C{EXTENSIONS_SCHEMA}"
+    Ok(with_options(
+        url,
+        &format!("-csearch_path={schema},{EXTENSIONS_SCHEMA}"),
     ))
+}
+
+/// The URL with libpq startup `options` (`-cname=value ...`), percent-encoded.
+fn with_options(url: &str, options: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let encoded = options
+        .replace('%', "%25")
+        .replace('=', "%3D")
+        .replace(',', "%2C")
+        .replace(' ', "%20");
+    format!("{url}{separator}options={encoded}")
 }
 
 pub fn is_valid_schema_name(name: &str) -> bool {

@@ -245,8 +245,8 @@ impl Cluster {
         Ok(())
     }
 
-    /// Creates the application role (password from the URL file, empty default
-    /// search_path so a query that bypasses the transaction helper fails) and database.
+    /// Creates the application role (password from the URL file) and database. The pool
+    /// opens its connections with an empty search_path (see `Db::connect_with`).
     fn ensure_role_and_database(&self) -> Result<()> {
         let url = self.url()?;
         let password = url
@@ -258,7 +258,6 @@ impl Cluster {
         let script = format!(
             "SELECT 'CREATE ROLE {APP_ROLE} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') \\gexec\n\
              ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{password}';\n\
-             ALTER ROLE {APP_ROLE} SET search_path TO '';\n\
              SELECT 'CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}') \\gexec\n"
         );
         self.psql("postgres", &script)
