@@ -239,8 +239,13 @@ pub async fn search(
     // $1 status, $2 limit, $3 offset, then per criterion: exact, best, any.
     let (exact, best, any) = (|i| 4 + 3 * i, |i| 5 + 3 * i, |i| 6 + 3 * i);
     let conditions = conditions(criteria.len(), any);
-    let (rank, page_order, order) = if criteria.is_empty() {
-        ("0".to_string(), "s.number DESC", "page.number DESC")
+    // With words: the matches are counted in the scan that ranks them. Without: the
+    // latest families by the number index, counted on the index alone.
+    let (total, order) = if criteria.is_empty() {
+        (
+            "(SELECT count(*) FROM household_search c WHERE $1 OR c.active)",
+            "s.number DESC".to_string(),
+        )
     } else {
         let rank: Vec<String> = (0..criteria.len())
             .map(|i| {
@@ -253,29 +258,17 @@ pub async fn search(
             })
             .collect();
         (
-            rank.join(" + "),
-            "rank DESC, s.number",
-            "page.rank DESC, page.number",
+            "count(*) OVER ()",
+            format!("{} DESC, s.number", rank.join(" + ")),
         )
     };
-    // The page is ranked on the search rows alone; names, towns and members are read for
-    // its rows only. The total is counted once, on the same rows.
+    // A search row carries what a result line shows (migration 000007_search_summary).
     let sql = format!(
-        "WITH page AS (
-             SELECT s.household_id, s.number, {rank} AS rank
-               FROM household_search s
-              WHERE {conditions}
-              ORDER BY {page_order} LIMIT $2 OFFSET $3)
-         SELECT h.id, h.number, h.name, h.status,
-                (SELECT a.town FROM addresses a WHERE a.household_id = h.id AND a.kind = 'residence'
-                   AND a.valid_to IS NULL ORDER BY a.valid_from DESC LIMIT 1) AS town,
-                coalesce((SELECT string_agg(p.first_name || ' ' || p.last_name, ', ' ORDER BY p.kind, p.birth_date)
-                   FROM persons p
-                  WHERE p.id IN (SELECT m.person_id FROM household_members m WHERE m.household_id = h.id AND m.valid_to IS NULL
-                                 UNION SELECT l.child_id FROM child_links l WHERE l.household_id = h.id AND l.valid_to IS NULL)), '') AS members,
-                (SELECT count(*) FROM household_search s WHERE {conditions}) AS total
-           FROM page JOIN households h ON h.id = page.household_id
-          ORDER BY {order}"
+        "SELECT s.household_id AS id, s.number, s.name, s.status, s.town, s.members,
+                {total} AS total
+           FROM household_search s
+          WHERE {conditions}
+          ORDER BY {order} LIMIT $2 OFFSET $3"
     );
     let mut statement = diesel::sql_query(sql)
         .bind::<Bool, _>(include_archived)
