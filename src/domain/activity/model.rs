@@ -1,6 +1,8 @@
 //! An activity as the booking and attendance rules see it: its units and their rules, its
 //! groups, capacities, opening calendar and notice delays, loaded in one go.
 
+use std::sync::{Arc, LazyLock};
+
 use chrono::{NaiveDate, NaiveTime};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -365,9 +367,72 @@ impl CitySettings {
     }
 }
 
+/// An activity as loaded at a revision, under the settings it was loaded with.
+struct Loaded {
+    revision: i64,
+    zone: Zone,
+    late_cancellation: AttendanceState,
+    activity: Activity,
+}
+
+/// Activities loaded by this server, by (city schema, id). An entry serves only while the
+/// activity's revision (migration 2026-11-29-000008_activity_revision) and the settings are
+/// those it was loaded at: a changed definition is read afresh by the next booking, on
+/// every server, without any message between them.
+static LOADED: LazyLock<moka::sync::Cache<(String, i64), Arc<Loaded>>> =
+    LazyLock::new(|| moka::sync::Cache::new(10_000));
+
+/// The city schema and revision of activity `id` (none for a copy made without them).
+async fn revision(conn: &mut Conn, id: i64) -> AppResult<Option<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Revision {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        schema: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        revision: i64,
+    }
+    let found: Option<Revision> = diesel::sql_query(
+        "SELECT current_schema()::text AS schema, revision FROM activity_revisions
+          WHERE activity_id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(found.map(|r| (r.schema, r.revision)))
+}
+
 /// Loads activity `id` with its units, groups and capacities, under the city's settings
-/// (the activity may override what a late cancellation becomes).
+/// (the activity may override what a late cancellation becomes): from memory when this
+/// server already loaded it at its current revision.
 pub async fn load(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResult<Activity> {
+    let current = revision(conn, id).await?;
+    let fits = |loaded: &Loaded, revision: i64| {
+        loaded.revision == revision
+            && loaded.zone == settings.zone
+            && loaded.late_cancellation == settings.late_cancellation
+    };
+    if let Some((schema, revision)) = &current
+        && let Some(loaded) = LOADED.get(&(schema.clone(), id))
+        && fits(&loaded, *revision)
+    {
+        return Ok(loaded.activity.clone());
+    }
+    let activity = read(conn, id, settings).await?;
+    if let Some((schema, revision)) = current {
+        let loaded = Loaded {
+            revision,
+            zone: settings.zone,
+            late_cancellation: settings.late_cancellation,
+            activity: activity.clone(),
+        };
+        LOADED.insert((schema, id), Arc::new(loaded));
+    }
+    Ok(activity)
+}
+
+/// Reads activity `id` from its tables.
+async fn read(conn: &mut Conn, id: i64, settings: &CitySettings) -> AppResult<Activity> {
     let (zone, late_cancellation) = (settings.zone, settings.late_cancellation);
     let row: ActivityRow = activities::table
         .left_join(structures::table)

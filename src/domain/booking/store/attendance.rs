@@ -115,7 +115,7 @@ pub async fn add_unbooked(
     };
     let id = upsert_booking(
         conn,
-        NewBooking {
+        &NewBooking {
             child,
             activity: activity.id,
             group,

@@ -2,76 +2,114 @@
 
 use super::*;
 
+/// What booking a unit needs to know of the child on a day in an activity, read at once:
+/// who it is, its admitted enrolment, the units it already holds.
 #[derive(QueryableByName)]
-pub(super) struct ChildFacts {
+pub(super) struct ChildDay {
     #[diesel(sql_type = Nullable<Date>)]
     birth_date: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Text>)]
     level: Option<String>,
     #[diesel(sql_type = Text)]
     name: String,
+    /// Whether an admitted enrolment covers the day.
+    #[diesel(sql_type = Bool)]
+    enrolled: bool,
+    /// The group that enrolment gives, if any.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    enrolled_group: Option<i64>,
+    /// Units held that day in the activity (not cancelled in time), but the row `except`.
+    #[diesel(sql_type = diesel::sql_types::Array<BigInt>)]
+    held: Vec<i64>,
 }
 
 /// 404 unless `child` is a child of this city.
 pub async fn require_child(conn: &mut Conn, child: i64) -> AppResult<()> {
-    child_facts(conn, child).await.map(|_| ())
+    let found = diesel::sql_query("SELECT 1 FROM persons WHERE id = $1 AND kind = 'child'")
+        .bind::<BigInt, _>(child)
+        .execute(conn)
+        .await?;
+    if found == 1 {
+        Ok(())
+    } else {
+        Err(AppError::not_found("Enfant introuvable."))
+    }
 }
 
-pub(super) async fn child_facts(conn: &mut Conn, child: i64) -> AppResult<ChildFacts> {
+/// The child on `day` in `activity`; 404 unless it is a child of this city.
+pub(super) async fn child_day(
+    conn: &mut Conn,
+    activity: &Activity,
+    child: i64,
+    day: NaiveDate,
+    except: i64,
+) -> AppResult<ChildDay> {
     diesel::sql_query(
         "SELECT p.birth_date, p.first_name || ' ' || p.last_name AS name,
                 (SELECT h.level FROM school_history h WHERE h.child_id = p.id
-                  ORDER BY h.school_year DESC LIMIT 1) AS level
-           FROM persons p WHERE p.id = $1 AND p.kind = 'child'",
+                  ORDER BY h.school_year DESC LIMIT 1) AS level,
+                e.child_id IS NOT NULL AS enrolled, e.group_id AS enrolled_group,
+                ARRAY(SELECT b.unit_id FROM bookings b
+                       WHERE b.child_id = p.id AND b.day = $3 AND b.activity_id = $2
+                         AND b.state <> 'cancelled_in_time' AND b.id <> $4) AS held
+           FROM persons p
+           LEFT JOIN LATERAL (
+                SELECT n.child_id, n.group_id FROM enrolments n
+                 WHERE n.child_id = p.id AND n.activity_id = $2 AND n.status = 'admitted'
+                   AND n.starts <= $3 AND (n.ends IS NULL OR n.ends >= $3)
+                 ORDER BY n.starts DESC LIMIT 1) e ON true
+          WHERE p.id = $1 AND p.kind = 'child'",
     )
     .bind::<BigInt, _>(child)
+    .bind::<BigInt, _>(activity.id)
+    .bind::<Date, _>(day)
+    .bind::<BigInt, _>(except)
     .get_result(conn)
     .await
     .optional()?
     .ok_or_else(|| AppError::not_found("Enfant introuvable."))
 }
 
-/// The child's group for a booking on `day`: from the admitted enrolment when the activity
-/// requires one, else by age and level.
+impl ChildDay {
+    /// The child's group for a booking on `day`: from the admitted enrolment when the
+    /// activity requires one, else by age and level.
+    fn group(&self, activity: &Activity, day: NaiveDate) -> AppResult<i64> {
+        if activity.requires_enrolment {
+            if !self.enrolled {
+                return Err(AppError::invalid(format!(
+                    "{} n'est pas inscrit(e) à « {} » le {} : l'inscription doit être admise d'abord",
+                    self.name,
+                    activity.name,
+                    fr_date(day)
+                )));
+            }
+            if let Some(group) = self.enrolled_group {
+                return Ok(group);
+            }
+        }
+        let age = self.birth_date.map(|birth| age_months(birth, day));
+        Ok(activity.group_for(age, self.level.as_deref())?.id)
+    }
+
+    /// Codes of the units the child holds.
+    fn held_codes(&self, activity: &Activity) -> Vec<String> {
+        self.held
+            .iter()
+            .filter_map(|id| activity.unit_by_id(*id).ok().map(|u| u.code.clone()))
+            .collect()
+    }
+}
+
+/// The child's group for a booking on `day` (see [`ChildDay::group`]).
 pub(super) async fn group_of(
     conn: &mut Conn,
     activity: &Activity,
     child: i64,
     day: NaiveDate,
 ) -> AppResult<i64> {
-    let facts = child_facts(conn, child).await?;
-    if activity.requires_enrolment {
-        #[derive(QueryableByName)]
-        struct Enrolled {
-            #[diesel(sql_type = Nullable<BigInt>)]
-            group_id: Option<i64>,
-        }
-        let enrolled: Option<Enrolled> = diesel::sql_query(
-            "SELECT group_id FROM enrolments
-              WHERE child_id = $1 AND activity_id = $2 AND status = 'admitted'
-                AND starts <= $3 AND (ends IS NULL OR ends >= $3)
-              ORDER BY starts DESC LIMIT 1",
-        )
-        .bind::<BigInt, _>(child)
-        .bind::<BigInt, _>(activity.id)
-        .bind::<Date, _>(day)
-        .get_result(conn)
-        .await
-        .optional()?;
-        let Some(enrolled) = enrolled else {
-            return Err(AppError::invalid(format!(
-                "{} n'est pas inscrit(e) à « {} » le {} : l'inscription doit être admise d'abord",
-                facts.name,
-                activity.name,
-                fr_date(day)
-            )));
-        };
-        if let Some(group) = enrolled.group_id {
-            return Ok(group);
-        }
-    }
-    let age = facts.birth_date.map(|birth| age_months(birth, day));
-    Ok(activity.group_for(age, facts.level.as_deref())?.id)
+    child_day(conn, activity, child, day, 0)
+        .await?
+        .group(activity, day)
 }
 
 /// Codes of the units the child holds that day in the activity, except `except`.
@@ -82,25 +120,16 @@ pub(super) async fn held_units(
     day: NaiveDate,
     except: i64,
 ) -> AppResult<Vec<String>> {
-    use crate::domain::activity::schema::bookings;
-    let units: Vec<i64> = bookings::table
-        .filter(bookings::child_id.eq(child))
-        .filter(bookings::day.eq(day))
-        .filter(bookings::activity_id.eq(activity.id))
-        .filter(bookings::state.ne("cancelled_in_time"))
-        .filter(bookings::id.ne(except))
-        .select(bookings::unit_id)
-        .load(conn)
-        .await?;
-    Ok(units
-        .into_iter()
-        .filter_map(|id| activity.unit_by_id(id).ok().map(|u| u.code.clone()))
-        .collect())
+    Ok(child_day(conn, activity, child, day, except)
+        .await?
+        .held_codes(activity))
 }
 
 pub(super) fn check_reason(actor: &Actor, what: &str, limit: DateTime<Utc>) -> AppResult<String> {
     match actor.override_reason.as_deref().map(str::trim) {
-        Some(reason) if !reason.is_empty() && actor.origin == Origin::Agent => {
+        Some(reason)
+            if !reason.is_empty() && matches!(actor.origin, Origin::Agent | Origin::Mass) =>
+        {
             Ok(reason.to_string())
         }
         _ => Err(AppError::invalid(format!(
@@ -139,8 +168,9 @@ pub async fn book(
     if calendar.now >= limit {
         reason = check_reason(actor, "de réservation", limit)?;
     }
-    let group = group_of(conn, activity, request.child_id, day).await?;
-    let held = held_units(conn, activity, request.child_id, day, 0).await?;
+    let child = child_day(conn, activity, request.child_id, day, 0).await?;
+    let group = child.group(activity, day)?;
+    let held = child.held_codes(activity);
     let held: Vec<&str> = held.iter().map(String::as_str).collect();
     activity
         .unit_set()
@@ -163,25 +193,41 @@ pub async fn book(
             unit.label
         )));
     }
-    let id = upsert_booking(
-        conn,
-        NewBooking {
-            child: request.child_id,
-            activity: activity.id,
-            group,
-            unit: unit.id,
-            day,
-            state: AttendanceState::Booked,
-            meal_choice: meal_choice.as_deref(),
-            origin: actor.origin,
-            reason: &reason,
-            by: &actor.name,
-        },
-    )
-    .await?
-    .ok_or_else(|| AppError::conflict(format!("« {} » est déjà réservé ce jour-là", unit.label)))?;
+    let new = NewBooking {
+        child: request.child_id,
+        activity: activity.id,
+        group,
+        unit: unit.id,
+        day,
+        state: AttendanceState::Booked,
+        meal_choice: meal_choice.as_deref(),
+        origin: actor.origin,
+        reason: &reason,
+        by: &actor.name,
+    };
+    let id = upsert_booking(conn, &new).await?.ok_or_else(|| {
+        AppError::conflict(format!("« {} » est déjà réservé ce jour-là", unit.label))
+    })?;
+    // The row is what was just written: no need to read it back.
     Ok(Booked::Booked {
-        booking: Box::new(view(conn, id).await?),
+        booking: Box::new(BookingView {
+            id,
+            child_id: new.child,
+            activity_id: activity.id,
+            activity: activity.name.clone(),
+            group_id: group,
+            unit: unit.code.clone(),
+            unit_label: unit.label.clone(),
+            date: day,
+            state: new.state,
+            state_label: new.state.label_fr(),
+            meal_choice: meal_choice.clone(),
+            arrival: None,
+            departure: None,
+            billable: true,
+            origin: new.origin.as_str().to_string(),
+            reason: reason.clone(),
+        }),
     })
 }
 
@@ -200,7 +246,10 @@ pub(super) struct NewBooking<'a> {
 
 /// Inserts the booking, or revives the child's cancelled row for that unit and day (one row
 /// per child, unit and day). `None` when a live row is already there.
-pub(super) async fn upsert_booking(conn: &mut Conn, new: NewBooking<'_>) -> AppResult<Option<i64>> {
+pub(super) async fn upsert_booking(
+    conn: &mut Conn,
+    new: &NewBooking<'_>,
+) -> AppResult<Option<i64>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = BigInt)]

@@ -1,5 +1,7 @@
 //! Place counters per level: taken in one locking statement, given back.
 
+use diesel::sql_types::Array;
+
 use super::*;
 
 /// One counter: (structure, activity, group, unit, day).
@@ -12,34 +14,57 @@ pub(super) struct Counter {
     day: NaiveDate,
 }
 
-/// Takes a place on `counter` if `limit` allows; false when full.
-pub(super) async fn take(conn: &mut Conn, counter: Counter, limit: Option<i32>) -> AppResult<bool> {
-    if limit == Some(0) {
-        return Ok(false);
-    }
+/// Takes a place on every counter whose limit allows it, in one statement that locks the
+/// counter rows in the order given; returns the counters taken (a counter left out is full).
+async fn take(conn: &mut Conn, levels: &[(Counter, Option<i32>)]) -> AppResult<Vec<Counter>> {
     #[derive(QueryableByName)]
     struct Taken {
-        #[diesel(sql_type = Integer)]
-        #[allow(dead_code)]
-        taken: i32,
+        #[diesel(sql_type = BigInt)]
+        structure_id: i64,
+        #[diesel(sql_type = BigInt)]
+        activity_id: i64,
+        #[diesel(sql_type = BigInt)]
+        group_id: i64,
+        #[diesel(sql_type = BigInt)]
+        unit_id: i64,
+        #[diesel(sql_type = Date)]
+        day: NaiveDate,
     }
-    let taken: Option<Taken> = diesel::sql_query(
-        "INSERT INTO slot_counts AS c (structure_id, activity_id, group_id, unit_id, day, taken)
-         VALUES ($1, $2, $3, $4, $5, 1)
+    let column = |field: fn(&Counter) -> i64| -> Vec<i64> {
+        levels.iter().map(|(counter, _)| field(counter)).collect()
+    };
+    let taken: Vec<Taken> = diesel::sql_query(
+        "WITH wanted AS (
+              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
+                                   $5::date[], $6::integer[])
+                       WITH ORDINALITY AS w(structure_id, activity_id, group_id, unit_id, day, places, n))
+         INSERT INTO slot_counts AS c (structure_id, activity_id, group_id, unit_id, day, taken)
+         SELECT structure_id, activity_id, group_id, unit_id, day, 1 FROM wanted ORDER BY n
          ON CONFLICT (structure_id, activity_id, group_id, unit_id, day)
-         DO UPDATE SET taken = c.taken + 1 WHERE $6::integer IS NULL OR c.taken < $6
-         RETURNING c.taken",
+         DO UPDATE SET taken = c.taken + 1
+          WHERE c.taken < (SELECT coalesce(w.places, c.taken + 1) FROM wanted w
+                            WHERE (w.structure_id, w.activity_id, w.group_id, w.unit_id, w.day)
+                                = (c.structure_id, c.activity_id, c.group_id, c.unit_id, c.day))
+         RETURNING c.structure_id, c.activity_id, c.group_id, c.unit_id, c.day",
     )
-    .bind::<BigInt, _>(counter.structure)
-    .bind::<BigInt, _>(counter.activity)
-    .bind::<BigInt, _>(counter.group)
-    .bind::<BigInt, _>(counter.unit)
-    .bind::<Date, _>(counter.day)
-    .bind::<Nullable<Integer>, _>(limit)
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(taken.is_some())
+    .bind::<Array<BigInt>, _>(column(|c| c.structure))
+    .bind::<Array<BigInt>, _>(column(|c| c.activity))
+    .bind::<Array<BigInt>, _>(column(|c| c.group))
+    .bind::<Array<BigInt>, _>(column(|c| c.unit))
+    .bind::<Array<Date>, _>(levels.iter().map(|(c, _)| c.day).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Integer>>, _>(levels.iter().map(|(_, limit)| *limit).collect::<Vec<_>>())
+    .load(conn)
+    .await?;
+    Ok(taken
+        .into_iter()
+        .map(|t| Counter {
+            structure: t.structure_id,
+            activity: t.activity_id,
+            group: t.group_id,
+            unit: t.unit_id,
+            day: t.day,
+        })
+        .collect())
 }
 
 pub(super) async fn give_back(conn: &mut Conn, counter: Counter) -> AppResult<()> {
@@ -141,15 +166,17 @@ pub(super) async fn take_places(
     conn: &mut Conn,
     levels: &[(Counter, Option<i32>)],
 ) -> AppResult<bool> {
-    for (index, (counter, limit)) in levels.iter().enumerate() {
-        if !take(conn, *counter, *limit).await? {
-            for (taken, _) in &levels[..index] {
-                give_back(conn, *taken).await?;
-            }
-            return Ok(false);
-        }
+    if levels.iter().any(|(_, limit)| *limit == Some(0)) {
+        return Ok(false);
     }
-    Ok(true)
+    let taken = take(conn, levels).await?;
+    if taken.len() == levels.len() {
+        return Ok(true);
+    }
+    for counter in taken {
+        give_back(conn, counter).await?;
+    }
+    Ok(false)
 }
 
 /// Counts a presence without booking: the child is there, whatever the capacity says.
@@ -157,9 +184,8 @@ pub(super) async fn force_places(
     conn: &mut Conn,
     levels: &[(Counter, Option<i32>)],
 ) -> AppResult<()> {
-    for (counter, _) in levels {
-        take(conn, *counter, None).await?;
-    }
+    let unlimited: Vec<(Counter, Option<i32>)> = levels.iter().map(|(c, _)| (*c, None)).collect();
+    take(conn, &unlimited).await?;
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! Bookings in the database: book, cancel, waitlist and its offers, availability.
 //!
 //! Places are counted per level in `slot_counts` (activity level with group 0, the child's
-//! group, the structure for the day). Taking a place is ONE statement per level,
+//! group, the structure for the day). Taking a place is ONE statement for all levels,
 //! `INSERT … ON CONFLICT DO UPDATE SET taken = taken + 1 WHERE taken < places`, which locks
-//! the counter row and re-reads its latest version: under any concurrency the last place
-//! goes to one booker and the others find no row updated. Levels are always taken in the
-//! same order (activity, group, structure) so that concurrent bookings cannot deadlock.
+//! each counter row and re-reads its latest version: under any concurrency the last place
+//! goes to one booker and the others find their row not updated (and give back the levels
+//! they took). Levels are always locked in the same order (activity, group, structure) so
+//! that concurrent bookings cannot deadlock.
 //! A counter holds the place-holding bookings (every state but « annulé dans les délais »)
 //! and the places offered from the waitlist, not yet answered.
 

@@ -279,7 +279,7 @@ pub async fn accept_offer(
         .map_err(|conflict| AppError::invalid(conflict.to_string()))?;
     let booking = upsert_booking(
         conn,
-        NewBooking {
+        &NewBooking {
             child: entry.child_id,
             activity: activity.id,
             group: entry.group_id,
