@@ -976,6 +976,7 @@ async fn the_openapi_document_describes_the_api_in_french() {
         ("/api/v1/bookings/{id}/attendance", vec!["patch"]),
         ("/api/v1/children/{id}/bookings", vec!["get"]),
         ("/api/v1/pricing/psu", vec!["get"]),
+        ("/api/v1/pricing/simulation", vec!["post"]),
     ];
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(paths.len(), expected.len());

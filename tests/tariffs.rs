@@ -6,6 +6,7 @@
 //! prices a typical week over a month.
 
 mod common;
+mod pricing_fixtures;
 
 use common::pages::{get, post, post_in};
 use common::*;
@@ -13,11 +14,9 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use marelle::domain::activity::catalogue::{self, NewActivity};
-use marelle::domain::family::model::NewFamily;
-use marelle::domain::family::store::{self, Creation, IncomeInput};
+use marelle::domain::activity::model::CitySettings;
 use marelle::domain::tariffs::{grids, seed_demo_tariffs};
 use marelle::platform::tenancy::City;
-use serde_json::json;
 
 /// The grid of the issue's example: QF 742 is in bracket 3, 3.84 € a meal.
 const CANTINE: &str = r#"# Délibération du conseil municipal du 30 juin 2025.
@@ -449,40 +448,7 @@ async fn a_household_s_month_is_simulated_line_by_line() {
     let (agent, _) = app.agent_client(&["city_admin"]).await;
     let (status, _, _) = post(&app, &agent, "/agent/tarifs/cantine", &[("text", CANTINE)]).await;
     assert_eq!(status, 303);
-    let town = app.city.name.clone();
-    let family: NewFamily = serde_json::from_value(json!({
-        "address": { "line1": "3 rue des Tilleuls", "postal_code": "69960", "town": town },
-        "head": { "last_name": "Durand", "first_name": "Maëlle", "birth_date": "1986-02-11" },
-        "children": [
-            { "last_name": "Durand", "first_name": "Lina", "birth_date": "2017-03-08" },
-            { "last_name": "Durand", "first_name": "Noé", "birth_date": "2019-10-21" }
-        ],
-        "ignore_homonyms": true
-    }))
-    .unwrap();
-    let id = app
-        .db()
-        .run(app.city.scope("test"), move |conn| {
-            Box::pin(async move {
-                let today = marelle::platform::clock::today();
-                let Creation::Created(created) = store::create_family(conn, &family, today).await?
-                else {
-                    panic!("homonyms were ignored");
-                };
-                let income = IncomeInput {
-                    family_quotient: Some(742),
-                    monthly_resources: None,
-                    dependent_children: Some(2),
-                    source: "caf".into(),
-                    valid_from: "2025-01-01".parse().ok(),
-                    document_id: None,
-                };
-                store::add_income(conn, created.id, &income, "test", today).await?;
-                Ok(created.id)
-            })
-        })
-        .await
-        .unwrap();
+    let (id, _) = pricing_fixtures::family(&app, &app.city, &app.city.name, Some(742)).await;
 
     let (_, household) = get(&app, &agent, &app.city, &format!("/agent/familles/{id}")).await;
     assert!(
@@ -539,15 +505,20 @@ async fn a_household_s_month_is_simulated_line_by_line() {
 async fn demo_tariffs_price_every_activity_once() {
     let app = TestApp::spawn().await;
     canteen(&app, &app.city).await;
+    let name = app.city.name.clone();
     let seeded = || {
-        app.db().run(app.city.scope("demo"), |conn| {
-            Box::pin(async move { seed_demo_tariffs(conn).await })
+        let name = name.clone();
+        app.db().run(app.city.scope("demo"), move |conn| {
+            Box::pin(async move {
+                let settings = CitySettings::read(conn, &name).await?;
+                seed_demo_tariffs(conn, &settings).await
+            })
         })
     };
     assert_eq!(
         seeded().await.unwrap(),
-        2,
-        "the canteen's grid and the city's rules"
+        4,
+        "the canteen's grid, the city's rules, the aid catalogue, the canteen's assignment rules"
     );
     assert_eq!(seeded().await.unwrap(), 0, "idempotent");
     let (grids, settings) = app

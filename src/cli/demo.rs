@@ -261,7 +261,7 @@ async fn seed_activities(
                     )
                     .await?;
                 }
-                let tariffs = crate::domain::tariffs::seed_demo_tariffs(conn).await?;
+                let tariffs = crate::domain::tariffs::seed_demo_tariffs(conn, &settings).await?;
                 Ok((report, tariffs))
             })
         })

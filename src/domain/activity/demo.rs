@@ -221,7 +221,7 @@ async fn creche_commission(
         }
         match rank % 4 {
             0 | 1 => {
-                enrolment::admit(conn, view.id, None, BY).await?;
+                enrolment::admit(conn, settings, view.id, None, BY).await?;
             }
             2 => {
                 enrolment::to_commission(conn, settings, view.id, BY).await?;
@@ -410,7 +410,7 @@ pub async fn seed(
             school_id: school,
             ..Default::default()
         };
-        enrolments += enrolment::mass_enrol(conn, activity, &selection, today, None, BY)
+        enrolments += enrolment::mass_enrol(conn, settings, activity, &selection, today, None, BY)
             .await?
             .admitted;
     }

@@ -86,6 +86,10 @@ pub async fn export(
         .select((custom_fields::label, custom_values::value))
         .load(conn)
         .await?;
+    // Aids granted to the household (TAR-05), told with their catalogue entry.
+    let aid_grants = crate::domain::tariffs::aids::of_household(conn, household, today)
+        .await?
+        .grants;
     let history: Vec<audit::Entry> = diesel::sql_query(
         "SELECT id, at, user_id, table_name, row_id, op, before, after FROM audit_log
           WHERE (table_name = 'households' AND row_id = $1::text)
@@ -109,6 +113,7 @@ pub async fn export(
         })).collect::<Vec<_>>(),
         "observations": observations.iter().map(|(text, author, at)| json!({ "text": text, "author": author, "at": at })).collect::<Vec<_>>(),
         "custom_attributes": custom.iter().map(|(label, value)| json!({ "label": label, "value": value })).collect::<Vec<_>>(),
+        "aid_grants": aid_grants,
         "history": history,
     }))
 }

@@ -168,6 +168,8 @@ static DEFINITIONS: &[SettingDef] = &[
     ),
     crate::domain::tariffs::PRICING_SETTING,
     crate::domain::tariffs::GRID_SETTING,
+    crate::domain::tariffs::AIDS_SETTING,
+    crate::domain::tariffs::ASSIGNMENT_SETTING,
 ];
 
 const fn def(key: &'static str, label: &'static str, kind: SettingKind) -> SettingDef {

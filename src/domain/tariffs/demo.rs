@@ -1,11 +1,19 @@
 //! Demonstration tariffs: a plausible grid for every activity of a demo city that has none
 //! (QF brackets for school-time activities, the CNAF PSU for crèches, a flat price
-//! otherwise), and the city's pricing rules. Idempotent: what exists is kept.
+//! otherwise), the city's pricing rules, a catalogue of aids (CCAS for the canteen, CAF for
+//! leisure), aids granted to two households, and assignment rules (resident, outside,
+//! outside but schooled in the city) giving the admitted enrolments their tariff.
+//! Idempotent: what exists is kept.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
 
+use super::aids::{self, GrantInput};
+use super::assignment;
 use super::grids::{self, Authorship, Saved};
-use crate::domain::activity::model::{ActivitySummary, summaries};
+use crate::domain::activity::model::{ActivitySummary, CitySettings, summaries};
 use crate::platform::db::Conn;
 use crate::platform::error::{AppError, AppResult};
 
@@ -25,14 +33,15 @@ rounding_point = \"unit_price\"
 sibling_order = \"eldest_first\"
 ";
 
-/// Writes a demo grid for every activity without one, and the pricing rules if the city has
-/// none; returns how many texts were written. Run in the city's transaction, e.g.
-/// `db.run(city.scope("demo"), |conn| Box::pin(async move { seed_demo_tariffs(conn).await }))`.
-pub async fn seed_demo_tariffs(conn: &mut Conn) -> AppResult<usize> {
+/// Writes a demo grid for every activity without one, the pricing rules, the aid catalogue
+/// and assignment rules if the city has none, grants two aids, and assigns their tariff to
+/// the admitted enrolments that have none; returns how many texts were written. Run in the
+/// city's transaction with its settings (residence), e.g. from `marelle demo`.
+pub async fn seed_demo_tariffs(conn: &mut Conn, settings: &CitySettings) -> AppResult<usize> {
     let mut written = 0;
     // New cities hold the catalogue's empty default: that counts as none.
-    let settings = grids::settings_document(conn, NaiveDate::MAX).await?;
-    if settings.is_none_or(|d| d.text.trim().is_empty()) {
+    let existing = grids::settings_document(conn, NaiveDate::MAX).await?;
+    if existing.is_none_or(|d| d.text.trim().is_empty()) {
         // A demo city exists from the start of the demo data: rules in force from then.
         let from = NaiveDate::from_ymd_opt(2024, 9, 1).unwrap_or(NaiveDate::MIN);
         // The default PSU ceiling (the CNAF's) needs no barème check.
@@ -43,17 +52,170 @@ pub async fn seed_demo_tariffs(conn: &mut Conn) -> AppResult<usize> {
             written += 1;
         }
     }
-    for activity in summaries(conn, true).await? {
+    let activities = summaries(conn, true).await?;
+    for activity in &activities {
         if grids::current_grid(conn, &activity.code).await?.is_some() {
             continue;
         }
         if let Saved::Recorded(_) =
-            grids::save_grid(conn, &activity.code, &demo_grid(&activity), AUTHOR).await?
+            grids::save_grid(conn, &activity.code, &demo_grid(activity), AUTHOR).await?
         {
             written += 1;
         }
     }
+    if aids::catalogue_document(conn).await?.is_none()
+        && let Some(text) = demo_aids(&activities)
+        && let Saved::Recorded(_) = aids::save_catalogue(conn, &text, AUTHOR).await?
+    {
+        written += 1;
+    }
+    for activity in activities.iter().filter(|a| a.kind != "nursery") {
+        if assignment::rules_document(conn, &activity.code)
+            .await?
+            .is_none()
+            && let Saved::Recorded(_) =
+                assignment::save_rules(conn, &activity.code, DEMO_ASSIGNMENT, AUTHOR).await?
+        {
+            written += 1;
+        }
+        assignment::assign_missing(conn, settings, &activity.code, AUTHOR.author).await?;
+    }
+    grant_demo_aids(conn).await?;
     Ok(written)
+}
+
+/// Assignment rules of a demo activity: outside families whose child goes to a school of
+/// the city first, then outside families, then residents.
+const DEMO_ASSIGNMENT: &str = "\
+# Attribution automatique du tarif à l'inscription (démonstration).
+[[rules]]
+tariff = \"exterieur-scolarise\"
+label = \"Extérieur scolarisé dans la commune\"
+valid_from = \"2024-09-01\"
+when = { residences = [\"outside_city\", \"outside_intercommunality\"], with_options = [\"schooled_in_city\"] }
+
+[[rules]]
+tariff = \"exterieur\"
+label = \"Extérieur\"
+valid_from = \"2024-09-01\"
+when = { residences = [\"outside_city\", \"outside_intercommunality\"] }
+
+[[rules]]
+tariff = \"resident\"
+label = \"Résident\"
+valid_from = \"2024-09-01\"
+";
+
+/// The demo catalogue: the CCAS halves canteen meals (capped), the CAF helps with leisure
+/// days, an employer helps with the crèche. None when the city has no such activities.
+fn demo_aids(activities: &[ActivitySummary]) -> Option<String> {
+    // (activity kinds, id, label, funder, amount and caps), in deduction order.
+    const AIDS: [(&[&str], &str, &str, &str, &str); 3] = [
+        (
+            &["wednesday", "holiday_centre"],
+            "caf-loisirs",
+            "Aide aux temps libres",
+            "caf",
+            "amount = { per_line = \"3.00\" }\ncap_per_period = \"60.00\"\nperiod = \"validity\"\n",
+        ),
+        (
+            &["canteen"],
+            "ccas-cantine",
+            "Coup de pouce cantine",
+            "ccas",
+            "amount = { percent = \"50\" }\ncap_per_day = \"2.00\"\ncap_per_period = \"30.00\"\n",
+        ),
+        (
+            &["nursery"],
+            "employeur-creche",
+            "Participation de l'employeur",
+            "employer",
+            "amount = { percent = \"10\" }\ncap_per_period = \"50.00\"\ncap_scope = \"family\"\n",
+        ),
+    ];
+    let mut text = String::from(
+        "# Catalogue des aides de la ville (démonstration), dans l'ordre de déduction.\n",
+    );
+    let mut any = false;
+    for (kinds, id, label, funder, terms) in AIDS {
+        let codes: Vec<String> = activities
+            .iter()
+            .filter(|a| kinds.contains(&a.kind.as_str()))
+            .map(|a| format!("\"{}\"", a.code))
+            .collect();
+        if codes.is_empty() {
+            continue;
+        }
+        any = true;
+        text.push_str(&format!(
+            "\n[[aids]]\nid = \"{id}\"\nlabel = \"{label}\"\nfunder = \"{funder}\"\n\
+             valid_from = \"2024-09-01\"\nactivities = [{}]\n{terms}",
+            codes.join(", ")
+        ));
+    }
+    any.then_some(text)
+}
+
+/// Two households with children receive an aid each (once): the first the CCAS canteen aid
+/// for all its children, the second the CAF leisure aid for its eldest child, for the
+/// current school year.
+async fn grant_demo_aids(conn: &mut Conn) -> AppResult<()> {
+    let catalogue = aids::catalogue(conn).await?;
+    if catalogue.is_empty() {
+        return Ok(());
+    }
+    #[derive(QueryableByName)]
+    struct Household {
+        #[diesel(sql_type = BigInt)]
+        household_id: i64,
+        #[diesel(sql_type = BigInt)]
+        child_id: i64,
+    }
+    let granted: Vec<Household> =
+        diesel::sql_query("SELECT household_id, 0::bigint AS child_id FROM aid_grants LIMIT 1")
+            .load(conn)
+            .await?;
+    if !granted.is_empty() {
+        return Ok(());
+    }
+    let households: Vec<Household> = diesel::sql_query(
+        "SELECT DISTINCT ON (l.household_id) l.household_id, l.child_id
+           FROM child_links l JOIN persons p ON p.id = l.child_id
+          WHERE l.valid_to IS NULL
+          ORDER BY l.household_id, p.birth_date NULLS LAST, l.child_id LIMIT 2",
+    )
+    .load(conn)
+    .await?;
+    let today = crate::platform::clock::today();
+    let year = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let from = NaiveDate::from_ymd_opt(year, 9, 1).unwrap_or(today);
+    let to = NaiveDate::from_ymd_opt(year + 1, 8, 31);
+    let plans = [
+        ("ccas-cantine", false, "Commission du CCAS (démonstration)"),
+        ("caf-loisirs", true, "Notification CAF (démonstration)"),
+    ];
+    for (household, (aid, one_child, reason)) in households.iter().zip(plans) {
+        if !catalogue.iter().any(|a| &*a.id == aid) {
+            continue;
+        }
+        let input = GrantInput {
+            aid_id: aid.to_string(),
+            children: if one_child {
+                vec![household.child_id]
+            } else {
+                Vec::new()
+            },
+            valid_from: from,
+            valid_to: to,
+            reason: reason.to_string(),
+        };
+        aids::grant(conn, household.household_id, &input, AUTHOR.author).await?;
+    }
+    Ok(())
 }
 
 /// A grid for `activity` by kind, from 1 September 2024, with a new version each September.
@@ -85,9 +247,15 @@ pub fn demo_grid(activity: &ActivitySummary) -> String {
         ),
         _ => (flat(code, "2.00"), flat(code, "2.10")),
     };
-    let outside = "adjustments = [ { id = \"hors-commune\", label = \"Majoration hors commune\", \
-                   when = { residences = [\"outside_city\", \"outside_intercommunality\"] }, \
-                   effect = { percent = \"30\" } } ]\n";
+    // Outside families pay 30 % more, except those whose child goes to a school of the city
+    // (the tariff assigned at enrolment, see the assignment rules), who pay 15 % more.
+    let outside = "adjustments = [\n\
+                   \x20   { id = \"hors-commune\", label = \"Majoration hors commune\", \
+                   when = { residences = [\"outside_city\", \"outside_intercommunality\"], \
+                   without_options = [\"schooled_in_city\"] }, effect = { percent = \"30\" } },\n\
+                   \x20   { id = \"exterieur-scolarise\", label = \"Majoration extérieur scolarisé dans la commune\", \
+                   when = { tariffs = [\"exterieur-scolarise\"] }, effect = { percent = \"15\" } },\n\
+                   ]\n";
     let surcharge = "surcharges = [ { id = \"sans-reservation\", label = \"Présence sans réservation\", \
                      when = { states = [\"present_unbooked\"] }, charge = { fixed = \"1.50\" } } ]\n";
     let extra = if activity.kind == "nursery" {
@@ -170,5 +338,20 @@ mod tests {
             assert_eq!(grid.versions.len(), 2);
         }
         assert!(grids::parse_settings(DEMO_SETTINGS).is_ok());
+    }
+
+    #[test]
+    fn demo_aids_and_assignment_rules_are_valid() {
+        let all: Vec<ActivitySummary> = ["nursery", "canteen", "wednesday", "sport"]
+            .iter()
+            .map(|k| activity(k))
+            .collect();
+        let text = demo_aids(&all).unwrap();
+        let catalogue = aids::parse_catalogue(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let ids: Vec<&str> = catalogue.iter().map(|a| &*a.id).collect();
+        assert_eq!(ids, ["caf-loisirs", "ccas-cantine", "employeur-creche"]);
+        assert!(demo_aids(&[activity("sport")]).is_none());
+        let rules = assignment::parse_rules(DEMO_ASSIGNMENT).unwrap();
+        assert_eq!(rules.len(), 3);
     }
 }

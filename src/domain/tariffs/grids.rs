@@ -145,16 +145,21 @@ pub async fn history(conn: &mut Conn, key: &str) -> AppResult<Vec<Document>> {
     Ok(rows.into_iter().map(document).collect())
 }
 
-/// The current text of the grid of `code` (None: never written, or removed).
-pub async fn current_grid(conn: &mut Conn, code: &str) -> AppResult<Option<Document>> {
+/// The latest recorded text of `key` (None: never written, or emptied).
+pub(super) async fn latest(conn: &mut Conn, key: &str) -> AppResult<Option<Document>> {
     let row: Option<Row> = setting_versions::table
-        .filter(setting_versions::key.eq(grid_key(code)))
+        .filter(setting_versions::key.eq(key))
         .order(setting_versions::id.desc())
         .select(document_columns!())
         .first(conn)
         .await
         .optional()?;
     Ok(row.map(document).filter(|d| !d.text.trim().is_empty()))
+}
+
+/// The current text of the grid of `code` (None: never written, or removed).
+pub async fn current_grid(conn: &mut Conn, code: &str) -> AppResult<Option<Document>> {
+    latest(conn, &grid_key(code)).await
 }
 
 /// The current text of every grid, by activity code.
@@ -280,11 +285,23 @@ pub async fn save_grid(
             .min()
             .unwrap_or_else(crate::platform::clock::today)
     };
-    let current = current_grid(conn, code).await?.map(|d| d.text);
+    record_if_new(conn, &grid_key(code), text, valid_from, by).await
+}
+
+/// Records `text` as the new version of the document `key` (a grid, assignment rules, the
+/// aid catalogue), unless it is the current text.
+pub(super) async fn record_if_new(
+    conn: &mut Conn,
+    key: &str,
+    text: String,
+    valid_from: NaiveDate,
+    by: Authorship<'_>,
+) -> AppResult<Saved> {
+    let current = latest(conn, key).await?.map(|d| d.text);
     if current.as_deref().unwrap_or("") == text {
         return Ok(Saved::Unchanged);
     }
-    record(conn, &grid_key(code), text, valid_from, by).await
+    record(conn, key, text, valid_from, by).await
 }
 
 /// Validates and records the city's pricing rules from `valid_from`; a PSU ceiling below the
@@ -308,7 +325,7 @@ pub async fn save_settings(
     record(conn, SETTINGS_KEY, text, valid_from, by).await
 }
 
-fn normalise(text: &str) -> String {
+pub(super) fn normalise(text: &str) -> String {
     let text = text.replace("\r\n", "\n");
     if text.trim().is_empty() {
         String::new()

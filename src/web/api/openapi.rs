@@ -21,7 +21,8 @@ const BEARER: &str = "jeton";
         version = "1",
         description = "API REST d'une ville servie par Marelle : dossiers des familles, de \
                        leurs adultes et de leurs enfants ; activités, places disponibles, \
-                       réservations et pointage ; taux horaire PSU des crèches. Chaque ville a sa propre adresse \
+                       réservations et pointage ; taux horaire PSU des crèches et simulation \
+                       tarifaire d'un mois (devis). Chaque ville a sa propre adresse \
                        (`https://<ville>/api/v1/`) et ses propres jetons ; un identifiant \
                        d'une autre ville répond 404. Authentification par jeton porteur \
                        (`Authorization: Bearer <jeton>`), créé par l'administrateur avec \
@@ -53,10 +54,18 @@ const BEARER: &str = "jeton";
         bookings::record_attendance,
         bookings::child_bookings,
         super::pricing::psu_rate,
+        super::pricing::simulation::simulate,
     ),
     components(schemas(
         super::Me,
         super::pricing::PsuAnswer,
+        super::pricing::simulation::SimulationInput,
+        super::pricing::simulation::HypotheticalSituation,
+        super::pricing::simulation::WeekUnit,
+        super::pricing::simulation::SimulationAnswer,
+        super::pricing::simulation::SituationUsed,
+        super::pricing::simulation::SimulationLine,
+        super::pricing::simulation::AppliedAid,
         bookings::ActivityList,
         bookings::AvailabilityList,
         bookings::NewBooking,
@@ -110,7 +119,7 @@ const BEARER: &str = "jeton";
         (name = "jeton", description = "Le jeton utilisé."),
         (name = "activités", description = "Activités et places disponibles en temps réel."),
         (name = "réservations", description = "Réservations par enfant, jour et unité, liste d'attente et pointage."),
-        (name = "tarification", description = "Tarifs : taux horaire PSU des crèches selon le barème CNAF en vigueur."),
+        (name = "tarification", description = "Tarifs : taux horaire PSU des crèches selon le barème CNAF en vigueur ; simulation d'un mois pour une famille ou une situation hypothétique, ligne à ligne, aides déduites."),
     ),
 )]
 pub struct ApiDoc;
@@ -165,6 +174,13 @@ const API_SCHEMAS: &[&str] = &[
     "NewPerson",
     "Me",
     "PsuAnswer",
+    "SimulationInput",
+    "HypotheticalSituation",
+    "WeekUnit",
+    "SimulationAnswer",
+    "SituationUsed",
+    "SimulationLine",
+    "AppliedAid",
     "ActivityList",
     "AvailabilityList",
     "NewBooking",

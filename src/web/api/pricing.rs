@@ -1,6 +1,8 @@
 //! Pricing over the API: the CNAF PSU hourly rate of a crèche family
 //! (`GET /api/v1/pricing/psu`), with the barème in force (platform data SITIV updates) and
-//! the city's PSU ceiling. Any token of the city may ask: the answer holds no personal data.
+//! the city's PSU ceiling; any token of the city may ask: the answer holds no personal data.
+//! The month's simulation of a family or a hypothetical situation
+//! (`POST /api/v1/pricing/simulation`, [`simulation`]) needs `pricing` read.
 
 use std::collections::BTreeMap;
 
@@ -12,13 +14,21 @@ use super::families::ApiError;
 use crate::domain::money::Cents;
 use crate::domain::pricing::{CareType, PsuRequest, psu_hourly_rate};
 use crate::domain::tariffs::{bareme, grids};
+use crate::platform::auth::authz::Action;
 use crate::platform::error::{AppError, AppResult};
 use crate::web::State;
 use crate::web::faces::CurrentCity;
 use crate::web::guard::{Need, Principal, Routes};
 
+pub(super) mod simulation;
+
 pub fn routes(routes: &mut Routes) {
     routes.get("/api/v1/pricing/psu", Need::AnyApi, psu_rate);
+    routes.post(
+        "/api/v1/pricing/simulation",
+        Need::Api("pricing", Action::Read),
+        simulation::simulate,
+    );
 }
 
 /// Paramètres du calcul PSU.

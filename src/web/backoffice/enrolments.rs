@@ -249,7 +249,7 @@ async fn create(desk: Desk, CsrfForm(form): CsrfForm<RequestForm>) -> AppResult<
     }
 }
 
-async fn render_detail(
+pub(super) async fn render_detail(
     desk: &Desk,
     id: i64,
     message: Option<&str>,
@@ -310,6 +310,7 @@ async fn render_detail(
                 "process": may(desk, Action::Process).await?,
             },
             "today": clock::today().format("%Y-%m-%d").to_string(),
+            "tariff": super::tariffs::enrolment_tariff(desk, id).await?,
         }),
         error.is_some(),
     )
@@ -435,9 +436,9 @@ async fn step(
                         .await
                         .map(|_| None),
                     Step::Appeal => enrolment::appeal(conn, id, note, &by).await.map(|_| None),
-                    Step::Admit(group) => {
-                        enrolment::admit(conn, id, group, &by).await.map(|_| None)
-                    }
+                    Step::Admit(group) => enrolment::admit(conn, &settings, id, group, &by)
+                        .await
+                        .map(|_| None),
                     Step::Withdraw(leaving) => {
                         enrolment::withdraw(conn, id, leaving, &by, clock::now())
                             .await
@@ -545,11 +546,13 @@ async fn mass_page(desk: Desk) -> AppResult<HttpResponse> {
 
 async fn mass_enrol(desk: Desk, CsrfForm(form): CsrfForm<MassForm>) -> AppResult<HttpResponse> {
     let by = desk.principal.actor();
+    let settings = scheduling::settings(&desk.state, &desk.city).await?;
     let outcome = match form.parse() {
         Ok((activity, selection, starts, ends)) => desk
             .run(move |conn| {
                 Box::pin(async move {
-                    enrolment::mass_enrol(conn, activity, &selection, starts, ends, &by).await
+                    enrolment::mass_enrol(conn, &settings, activity, &selection, starts, ends, &by)
+                        .await
                 })
             })
             .await

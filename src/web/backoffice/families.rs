@@ -488,11 +488,17 @@ async fn render_household_with(
         .may(state, city, "enrolments", CITY, Action::Read)
         .await?;
     let today = clock::today();
-    let (view, documents, history, enrolments) = state
+    let (view, documents, history, enrolments, aids) = state
         .db
         .run(city.scope(&principal.actor()), move |conn| {
             Box::pin(async move {
                 let view = dossier::household(conn, id, today, visibility).await?;
+                // Aids granted (TAR-05): read with the incomes.
+                let aids = if visibility.income {
+                    Some(crate::domain::tariffs::aids::of_household(conn, id, today).await?)
+                } else {
+                    None
+                };
                 // The synthetic view: each child's enrolments, in the order of the children.
                 let mut enrolments = Vec::new();
                 for child in view.children.iter().filter(|_| sees_enrolments) {
@@ -521,7 +527,7 @@ async fn render_household_with(
                     None
                 };
                 let history = audit::history_of(conn, "households", &id.to_string()).await?;
-                Ok((view, documents, history, enrolments))
+                Ok((view, documents, history, enrolments, aids))
             })
         })
         .await?;
@@ -547,6 +553,7 @@ async fn render_household_with(
         &json!({
             "family": view,
             "enrolments": enrolments,
+            "aids": aids,
             "sees_enrolments": sees_enrolments,
             "sees": { "income": visibility.income, "bank": visibility.bank, "documents": sees_documents },
             "documents": documents,
@@ -570,7 +577,7 @@ async fn render_household_with(
 
 /// Runs a change on household `id`; on bad input the household page comes back with the
 /// French error (nothing changed), otherwise a redirect with `done`.
-async fn change<F>(
+pub(super) async fn change<F>(
     state: State,
     city: &City,
     principal: &Principal,

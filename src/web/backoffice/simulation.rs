@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 use super::activities::Desk;
 use super::tariffs::{current_bareme, euros, residence_of, small_number};
 use crate::domain::activity::model::summaries;
-use crate::domain::pricing::FamilySituation;
-use crate::domain::tariffs::grids;
-use crate::domain::tariffs::quote::{self, PlannedUnit, QuoteRequest};
+use crate::domain::tariffs::quote;
+use crate::domain::tariffs::simulation::{self, Hypothesis, SimulationRequest, WeekSlot};
 use crate::platform::auth::authz::{ANYWHERE, Action, CITY};
 use crate::platform::clock;
 use crate::platform::error::{AppError, AppResult};
@@ -125,61 +124,40 @@ async fn simulation_page(
     let mut outcome = Value::Null;
     let mut used = Value::Null;
     if !form.calculer.is_empty() {
-        match situation(&form, &facts) {
-            Err(error) => outcome = json!({ "error": error.to_string() }),
-            Ok(situation) => {
-                used = json!({
-                    "qf": situation.family_quotient.map(|c| c.to_string()),
-                    "resources": situation.monthly_resources.map(|c| c.to_string()),
-                    "children": situation.dependent_children,
-                    "aeeh": situation.aeeh_children,
-                    "residence": situation.residence.label_fr(),
-                    "rank": situation.sibling_rank,
-                });
-                let mut slots = Vec::new();
-                for value in &form.slot {
-                    slots.push(planned(value, &activities)?);
-                }
-                if slots.is_empty() {
-                    outcome =
-                        json!({ "error": "cochez au moins une unité d'un jour de la semaine" });
-                } else {
-                    let codes: BTreeSet<String> =
-                        slots.iter().map(|s| s.activity.clone()).collect();
-                    let (all_grids, settings) = desk
-                        .run(move |conn| {
-                            Box::pin(async move {
-                                Ok((
-                                    grids::grids(conn).await,
-                                    grids::settings_on(conn, month).await,
-                                ))
-                            })
+        let request = request(&form, household, month, incomes_visible);
+        outcome = match request {
+            Err(error) => json!({ "error": error.to_string() }),
+            Ok(request) => {
+                let bareme = current_bareme(&desk.state, &desk.principal).await?;
+                let city_name = desk.city.name.clone();
+                let simulated = desk
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            simulation::simulate(conn, &city_name, &bareme, &request).await
                         })
-                        .await?;
-                    let bareme = current_bareme(&desk.state, &desk.principal).await?;
-                    let request = QuoteRequest {
-                        month,
-                        child_id: form.child.trim().parse().unwrap_or(0),
-                        situation,
-                        slots,
-                        tariff: None,
-                    };
-                    outcome = match (all_grids, settings) {
-                        (Err(e), _) | (_, Err(e)) => json!({ "error": e.to_string() }),
-                        (Ok(all), Ok(settings)) => {
-                            let used_grids: Vec<_> = all
-                                .into_iter()
-                                .filter(|g| codes.contains(&*g.activity))
-                                .collect();
-                            match quote::quote(&used_grids, &settings, &bareme, &request) {
-                                Ok(view) => json!({ "quote": view }),
-                                Err(e) => json!({ "error": e.to_string() }),
-                            }
-                        }
-                    };
+                    })
+                    .await;
+                match simulated {
+                    Ok(done) => {
+                        let situation = &done.situation;
+                        used = json!({
+                            "qf": situation.family_quotient.map(|c| c.to_string()),
+                            "resources": situation.monthly_resources.map(|c| c.to_string()),
+                            "children": situation.dependent_children,
+                            "aeeh": situation.aeeh_children,
+                            "residence": situation.residence.label_fr(),
+                            "rank": situation.sibling_rank,
+                            "options": situation.options.iter().cloned().collect::<Vec<_>>().join(", "),
+                            "tariffs": done.tariffs,
+                            "notes": done.notes,
+                        });
+                        json!({ "quote": done.quote })
+                    }
+                    Err(error @ AppError::Invalid(_)) => json!({ "error": error.to_string() }),
+                    Err(other) => return Err(other),
                 }
             }
-        }
+        };
     }
 
     let mut shown_form = form.clone();
@@ -239,62 +217,69 @@ fn residence_options(chosen: &str) -> Vec<Value> {
     options
 }
 
-/// The dossier's situation, with the agent's hypothetical values where typed.
-fn situation(form: &SimulationForm, facts: &quote::HouseholdFacts) -> AppResult<FamilySituation> {
-    let dependent_children =
-        small_number(&form.children, "enfants à charge", facts.dependent_children)?;
-    let aeeh_children = small_number(&form.aeeh, "enfants bénéficiaires de l'AEEH", 0)?;
-    if aeeh_children > dependent_children {
+/// The simulation the form asks for: the household (and child), the agent's hypothetical
+/// values where typed, the ticked units (`activity|unit|weekday`).
+fn request(
+    form: &SimulationForm,
+    household: i64,
+    month: NaiveDate,
+    incomes_visible: bool,
+) -> AppResult<SimulationRequest> {
+    let typed = |text: &str, what: &str| -> AppResult<Option<u8>> {
+        match text.trim() {
+            "" => Ok(None),
+            _ => small_number(text, what, 0).map(Some),
+        }
+    };
+    let hypothesis = Hypothesis {
+        family_quotient: euros(&form.qf, "quotient familial")?,
+        monthly_resources: euros(&form.resources, "ressources mensuelles")?,
+        dependent_children: typed(&form.children, "enfants à charge")?,
+        aeeh_children: typed(&form.aeeh, "enfants bénéficiaires de l'AEEH")?,
+        residence: residence_of(&form.residence)?,
+        sibling_rank: typed(&form.rank, "rang dans la fratrie")?,
+        ..Hypothesis::default()
+    };
+    let week = form
+        .slot
+        .iter()
+        .map(|value| week_slot(value))
+        .collect::<AppResult<Vec<_>>>()?;
+    if week.is_empty() {
         return Err(AppError::invalid(
-            "les enfants bénéficiaires de l'AEEH ne peuvent pas dépasser les enfants à charge",
+            "cochez au moins une unité d'un jour de la semaine",
         ));
     }
-    Ok(FamilySituation {
-        family_quotient: euros(&form.qf, "quotient familial")?.or(facts.family_quotient),
-        monthly_resources: euros(&form.resources, "ressources mensuelles")?
-            .or(facts.monthly_resources),
-        dependent_children,
-        aeeh_children,
-        residence: residence_of(&form.residence)?.unwrap_or(facts.residence),
-        options: BTreeSet::new(),
-        sibling_rank: small_number(&form.rank, "rang dans la fratrie", 1)?.max(1),
+    Ok(SimulationRequest {
+        household: Some(household),
+        child: form.child.trim().parse().ok(),
+        month,
+        hypothesis,
+        week,
+        incomes_visible,
     })
 }
 
-/// `activity|unit|weekday` → the planned unit with its hours.
-fn planned(
-    value: &str,
-    activities: &[crate::domain::activity::model::ActivitySummary],
-) -> AppResult<PlannedUnit> {
+/// `activity|unit|weekday` → a unit of the typical week (the unit's own hours).
+fn week_slot(value: &str) -> AppResult<WeekSlot> {
     let unknown = || AppError::invalid(format!("unité inconnue « {value} »"));
     let mut parts = value.split('|');
-    let (Some(code), Some(unit_code), Some(day), None) =
+    let (Some(code), Some(unit), Some(day), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(unknown());
     };
-    let activity = activities
-        .iter()
-        .find(|a| a.code == code)
-        .ok_or_else(unknown)?;
-    let unit = activity
-        .units
-        .iter()
-        .find(|u| u.code == unit_code)
-        .ok_or_else(unknown)?;
     let weekday = WEEKDAYS
         .iter()
         .find(|(_, number, _)| *number == day)
         .map(|(w, ..)| *w)
         .ok_or_else(unknown)?;
-    Ok(PlannedUnit {
-        activity: activity.code.clone(),
-        activity_name: activity.name.clone(),
-        unit: unit.code.clone(),
-        unit_label: unit.label.clone(),
+    Ok(WeekSlot {
+        activity: code.to_string(),
+        unit: unit.to_string(),
         weekday,
-        starts: unit.starts,
-        ends: unit.ends,
+        arrival: None,
+        departure: None,
     })
 }
 

@@ -4,7 +4,15 @@
 //! consumption for a hypothetical family; the city's pricing rules (missing QF, gaps,
 //! rounding, PSU ceiling) on their own page.
 //!
+//! Aids (catalogue, grants from the household page) live in [`aids`], automatic tariff
+//! assignment (rules on the grid page, an enrolment's tariff) in [`assignment`].
+//!
 //! Permissions: reading needs `pricing` read, saving `pricing` write (city_admin has both).
+
+mod aids;
+mod assignment;
+
+pub(super) use assignment::enrolment_tariff;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -35,15 +43,49 @@ pub fn routes(routes: &mut Routes) {
     routes
         .get("/agent/tarifs", read, list_page)
         .get("/agent/tarifs/reglages", read, settings_page)
-        .post("/agent/tarifs/reglages", write, save_settings)
-        .get("/agent/tarifs/{code}", read, grid_page)
-        .post("/agent/tarifs/{code}", write, save_grid);
+        .post("/agent/tarifs/reglages", write, save_settings);
+    // Before `/agent/tarifs/{code}`, which would take « aides » for an activity code.
+    aids::routes(routes);
+    assignment::routes(routes);
+    routes.get("/agent/tarifs/{code}", read, grid_page).post(
+        "/agent/tarifs/{code}",
+        write,
+        save_grid,
+    );
     super::simulation::routes(routes);
 }
 
 /// The CNAF barème in force (platform data).
 pub(super) async fn current_bareme(state: &State, principal: &Principal) -> AppResult<Arc<Bareme>> {
     bareme::in_force(&state.db, &principal.actor()).await
+}
+
+/// A text an agent saves from the tariff pages.
+enum Text {
+    Grid(String),
+    Rules(String),
+    Aids,
+}
+
+/// Saves `text` as `what` in the city's transaction, recorded with the agent's name and the
+/// form's comment (validated first: nothing is written otherwise).
+async fn save_text(desk: &Desk, what: Text, text: String, comment: String) -> AppResult<Saved> {
+    use crate::domain::tariffs::{aids as catalogue, assignment as rules};
+    let author = desk.principal.label().to_string();
+    desk.run(move |conn| {
+        Box::pin(async move {
+            let by = Authorship {
+                author: &author,
+                comment: &comment,
+            };
+            match what {
+                Text::Grid(code) => grids::save_grid(conn, &code, &text, by).await,
+                Text::Rules(code) => rules::save_rules(conn, &code, &text, by).await,
+                Text::Aids => catalogue::save_catalogue(conn, &text, by).await,
+            }
+        })
+    })
+    .await
 }
 
 async fn may_write(desk: &Desk) -> AppResult<bool> {
@@ -147,6 +189,8 @@ struct Draft {
     comment: String,
     error: Option<String>,
     notice: Option<String>,
+    /// The assignment rules sent back (checked or refused).
+    rules: Option<assignment::RulesDraft>,
 }
 
 async fn grid_page(
@@ -233,12 +277,14 @@ async fn render_grid(
     if shown_form.rank.is_empty() {
         shown_form.rank = "1".into();
     }
+    let rules = assignment::section(desk, &code, draft.rules.as_ref()).await?;
     let title = format!("Tarifs — {}", activity.name);
-    let layout = desk
-        .layout(&title, "/agent/tarifs")
-        .await?
-        .flash(draft.notice.as_deref());
-    let refused = draft.error.is_some();
+    let notice = draft
+        .notice
+        .as_deref()
+        .or(draft.rules.as_ref().and_then(|r| r.notice.as_deref()));
+    let layout = desk.layout(&title, "/agent/tarifs").await?.flash(notice);
+    let refused = draft.error.is_some() || draft.rules.as_ref().is_some_and(|r| r.error.is_some());
     desk.page(
         &layout,
         "backoffice/tariff",
@@ -265,6 +311,7 @@ async fn render_grid(
             "form": shown_form,
             "residences": residences(&form.residence),
             "preview": preview,
+            "assignment": rules,
         }),
         refused,
     )
@@ -421,21 +468,8 @@ async fn save_grid(
         };
         return render_grid(&desk, &activity, draft, &PreviewForm::default()).await;
     }
-    let author = desk.principal.label().to_string();
     let (text, comment) = (form.text.clone(), form.comment.clone());
-    let saved = {
-        let code = code.clone();
-        desk.run(move |conn| {
-            Box::pin(async move {
-                let by = Authorship {
-                    author: &author,
-                    comment: &comment,
-                };
-                grids::save_grid(conn, &code, &text, by).await
-            })
-        })
-        .await
-    };
+    let saved = save_text(&desk, Text::Grid(code.clone()), text, comment).await;
     match saved {
         Ok(Saved::Recorded(id)) => Ok(flash::redirect(
             &format!("/agent/tarifs/{code}"),
@@ -454,7 +488,7 @@ async fn save_grid(
                     text: Some(form.text),
                     comment: form.comment,
                     error: Some(message),
-                    notice: None,
+                    ..Draft::default()
                 };
                 render_grid(&desk, &activity, draft, &PreviewForm::default()).await
             }

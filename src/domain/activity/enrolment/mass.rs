@@ -18,9 +18,11 @@ pub struct MassReport {
     pub selected: usize,
 }
 
-/// Admits every selected child not already enrolled, in one transaction (the caller's).
+/// Admits every selected child not already enrolled, in one transaction (the caller's),
+/// each with the tariff the activity's assignment rules give.
 pub async fn mass_enrol(
     conn: &mut Conn,
+    settings: &CitySettings,
     activity: i64,
     selection: &Selection,
     starts: NaiveDate,
@@ -61,7 +63,7 @@ pub async fn mass_enrol(
         }
         let situation = child_situation(conn, pupil.child_id, starts).await?;
         let group = group_for_child(conn, activity, pupil.child_id, starts).await?;
-        diesel::insert_into(enrolments::table)
+        let id: i64 = diesel::insert_into(enrolments::table)
             .values((
                 enrolments::child_id.eq(pupil.child_id),
                 enrolments::activity_id.eq(activity),
@@ -74,8 +76,10 @@ pub async fn mass_enrol(
                 enrolments::decided_at.eq(diesel::dsl::now),
                 enrolments::decided_by.eq(by),
             ))
-            .execute(conn)
+            .returning(enrolments::id)
+            .get_result(conn)
             .await?;
+        crate::domain::tariffs::assignment::assign_at_admission(conn, settings, id, by).await?;
         report.admitted += 1;
     }
     Ok(report)

@@ -156,6 +156,11 @@ pub struct EnrolmentView {
     pub requested_at: DateTime<Utc>,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub decided_by: Option<String>,
+    /// Tariff code assigned at admission (TAR-02) or chosen by an agent, and why.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub tariff: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub tariff_explanation: Option<String>,
 }
 
 const SELECT: &str =
@@ -163,7 +168,8 @@ const SELECT: &str =
         p.birth_date, e.household_id, e.activity_id, a.name AS activity, e.group_id,
         g.name AS group_name, e.status, e.starts, e.ends, e.wished_week, e.missing, e.score,
         e.score_detail, e.bonus_points, e.opinion, e.decision_note, e.appeal_reason,
-        o.name AS proposed_activity, e.offer_deadline, e.origin, e.requested_at, e.decided_by
+        o.name AS proposed_activity, e.offer_deadline, e.origin, e.requested_at, e.decided_by,
+        e.tariff, e.tariff_explanation
    FROM enrolments e
    JOIN persons p ON p.id = e.child_id
    JOIN activities a ON a.id = e.activity_id

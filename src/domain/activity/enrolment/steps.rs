@@ -164,9 +164,11 @@ pub async fn appeal(conn: &mut Conn, id: i64, reason: &str, by: &str) -> AppResu
 }
 
 /// Admits the request as it stands (child, household, dates, wished week): in `group`, or
-/// the activity's group for the child's age and level.
+/// the activity's group for the child's age and level; the activity's assignment rules give
+/// its tariff (TAR-02).
 pub async fn admit(
     conn: &mut Conn,
+    settings: &CitySettings,
     id: i64,
     group: Option<i64>,
     by: &str,
@@ -207,6 +209,7 @@ pub async fn admit(
         .execute(conn)
         .await?;
     super::super::tasks::close(conn, "enrolment_offer", id, by).await?;
+    crate::domain::tariffs::assignment::assign_at_admission(conn, settings, id, by).await?;
     get(conn, id).await
 }
 
