@@ -8,10 +8,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::time::Duration;
-
 use chrono::{Days, NaiveDate};
+use common::browser::check_pages;
 use common::*;
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
@@ -23,68 +21,9 @@ use marelle::domain::calendar::{holidays::shipped, open_days};
 use marelle::domain::family::demo::{Locality, first_family_with_children, generate};
 use marelle::platform::auth::passwords;
 use marelle::platform::clock;
-use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use serde_json::json;
 
 const PASSWORD: &str = "Une phrase de passe de parent";
-
-/// Runs check-pages.mjs on `spec`; panics with its summary when a page fails a check.
-async fn check_pages(spec: Value) {
-    let dir = repo_path("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core/package.json")
-            .exists()
-            && dir.join("node_modules/axe-core/axe.min.js").exists(),
-        "tests navigateur : dépendances absentes. Installez-les avec :\n    npm ci --prefix tests/browser"
-    );
-    let chromium = std::env::var("MARELLE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "tests navigateur : Chromium introuvable ({chromium}) ; apt-get install chromium"
-    );
-    let report_path = std::env::temp_dir().join(format!("{}.json", unique("marelle-browser-")));
-    let node = std::env::var("MARELLE_TEST_NODE").unwrap_or_else(|_| "node".into());
-    let mut child = tokio::process::Command::new(&node)
-        .arg(dir.join("check-pages.mjs"))
-        .arg("-")
-        .arg("--report")
-        .arg(&report_path)
-        .current_dir(repo_path(""))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("impossible de lancer « {node} » ({e})"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(spec.to_string().as_bytes())
-        .await
-        .expect("spec");
-    drop(stdin);
-    let output = tokio::time::timeout(Duration::from_secs(240), child.wait_with_output())
-        .await
-        .expect("check-pages.mjs en moins de 240 s")
-        .expect("check-pages.mjs");
-    let report: Option<Value> = std::fs::read_to_string(&report_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let report = report.unwrap_or_else(|| panic!("check-pages.mjs sans rapport :\n{stderr}"));
-    for page in report["pages"].as_array().into_iter().flatten() {
-        println!(
-            "  {} ms  {}",
-            page["durationMs"],
-            page["name"].as_str().unwrap_or("?")
-        );
-    }
-    assert!(
-        output.status.success() && report["ok"] == true,
-        "des pages ne passent pas les contrôles (rapport : {}) :\n{stderr}",
-        report_path.display()
-    );
-    let _ = std::fs::remove_file(&report_path);
-}
 
 #[derive(QueryableByName)]
 struct Id {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod browser;
 pub mod fixtures;
 pub mod oidc;
 pub mod pages;

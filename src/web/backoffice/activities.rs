@@ -235,7 +235,7 @@ pub(super) fn number<T: std::str::FromStr>(text: &str, what: &str) -> AppResult<
     })
 }
 
-fn day(text: &str, what: &str) -> AppResult<Option<NaiveDate>> {
+pub(super) fn day(text: &str, what: &str) -> AppResult<Option<NaiveDate>> {
     field(text, what, " (JJ/MM/AAAA attendu)", |t| {
         NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))

@@ -4,6 +4,7 @@ mod accounts;
 mod activities;
 mod agents;
 mod attendance;
+mod bookings;
 mod children;
 mod enrolments;
 mod families;
@@ -29,6 +30,7 @@ pub fn routes(routes: &mut Routes) {
     routes.get("/agent/", Need::AnyAgent, dashboard);
     families::routes(routes);
     children::routes(routes);
+    bookings::routes(routes);
     agents::routes(routes);
     accounts::routes(routes);
     history::routes(routes);

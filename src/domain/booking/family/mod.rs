@@ -108,6 +108,52 @@ pub async fn own_child(conn: &mut Conn, household: i64, child: i64) -> AppResult
         .ok_or_else(|| AppError::not_found("Enfant introuvable."))
 }
 
+/// Child `child` of the city, whatever its household (the back-office's view); 404 if
+/// there is none (an id of another city: the same answer).
+pub async fn child(conn: &mut Conn, child: i64) -> AppResult<FamilyChild> {
+    diesel::sql_query(
+        "SELECT p.id, p.first_name, p.last_name, p.birth_date FROM persons p
+          WHERE p.id = $1 AND p.kind = 'child'",
+    )
+    .bind::<BigInt, _>(child)
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or_else(|| AppError::not_found("Enfant introuvable."))
+}
+
+/// The city's meal choices (`canteen.meal_choices`, comma-separated) from its settings.
+pub fn meal_choices(values: &std::collections::BTreeMap<String, serde_json::Value>) -> Vec<String> {
+    values
+        .get("canteen.meal_choices")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The meal `chosen` for a booking of `activity`: `None` when the activity offers no choice
+/// or none was made, a French refusal when it is not on the city's list.
+pub fn meal_choice(
+    activity: &Activity,
+    meals: &[String],
+    chosen: &str,
+) -> AppResult<Option<String>> {
+    let chosen = chosen.trim();
+    if !activity.meal_choice || chosen.is_empty() {
+        Ok(None)
+    } else if meals.iter().any(|m| m == chosen) {
+        Ok(Some(chosen.to_string()))
+    } else {
+        Err(AppError::invalid(format!(
+            "repas « {chosen} » inconnu : choisissez dans la liste"
+        )))
+    }
+}
+
 #[derive(QueryableByName)]
 struct BookableRow {
     #[diesel(sql_type = BigInt)]

@@ -41,6 +41,8 @@ pub struct Cell {
     /// The whole unit (code) to book instead, with the day (`AAAA-MM-JJ|unit`).
     pub instead: Option<String>,
     pub instead_label: Option<String>,
+    /// The booking delay has passed (agents' view only): booking it needs a reason.
+    pub late: bool,
 }
 
 /// One day of the month.
@@ -68,8 +70,26 @@ pub struct MonthInput<'a> {
     pub show_position: bool,
 }
 
+/// Who reads the month: the family, or an agent who may still book past the notice delay
+/// (with a reason, which the store checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Family,
+    Agent,
+}
+
 /// The days from `from` to `to` with, on open days, one cell per unit.
 pub fn month(input: &MonthInput<'_>) -> AppResult<Vec<DayView>> {
+    month_for(input, Reader::Family)
+}
+
+/// [`month`] as an agent reads it: a unit past the booking delay stays bookable, marked
+/// `late` (the agent must give a reason).
+pub fn agent_month(input: &MonthInput<'_>) -> AppResult<Vec<DayView>> {
+    month_for(input, Reader::Agent)
+}
+
+fn month_for(input: &MonthInput<'_>, reader: Reader) -> AppResult<Vec<DayView>> {
     let mut days = Vec::new();
     for day in input.from.iter_days().take_while(|d| *d <= input.to) {
         let open = is_open(&input.activity.opening, input.school, day)
@@ -79,7 +99,7 @@ pub fn month(input: &MonthInput<'_>) -> AppResult<Vec<DayView>> {
                 .activity
                 .units
                 .iter()
-                .map(|unit| cell(input, day, unit))
+                .map(|unit| cell(input, day, unit, reader))
                 .collect::<AppResult<Vec<Cell>>>()?
         } else {
             Vec::new()
@@ -102,7 +122,7 @@ pub(super) fn places_text(remaining: Option<i32>) -> String {
     }
 }
 
-pub(super) fn cell(input: &MonthInput<'_>, day: NaiveDate, unit: &Unit) -> AppResult<Cell> {
+fn cell(input: &MonthInput<'_>, day: NaiveDate, unit: &Unit, reader: Reader) -> AppResult<Cell> {
     let activity = input.activity;
     let now = input.now;
     let base = Cell {
@@ -214,7 +234,8 @@ pub(super) fn cell(input: &MonthInput<'_>, day: NaiveDate, unit: &Unit) -> AppRe
         });
     }
     let book_limit = notice_limit(activity.booking_notice.as_ref(), day, unit)?;
-    if now >= book_limit {
+    let late = now >= book_limit;
+    if late && reader == Reader::Family {
         return Ok(Cell {
             kind: "too_late",
             text: "Délai de réservation dépassé".into(),
@@ -251,6 +272,17 @@ pub(super) fn cell(input: &MonthInput<'_>, day: NaiveDate, unit: &Unit) -> AppRe
         .iter()
         .find(|a| a.date == day && a.unit == unit.code)
         .and_then(|a| a.remaining);
+    // Only an agent gets here past the delay: the unit is bookable with a reason.
+    let base = Cell {
+        late,
+        detail: late.then(|| {
+            format!(
+                "Délai de réservation dépassé depuis le {} : motif obligatoire.",
+                fr_instant(book_limit)
+            )
+        }),
+        ..base
+    };
     if remaining.is_some_and(|r| r <= 0) {
         return Ok(if activity.when_full == WhenFull::Waitlist {
             Cell {

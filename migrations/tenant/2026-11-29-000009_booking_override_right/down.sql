@@ -1,0 +1,1 @@
+DELETE FROM profile_permissions WHERE object = 'bookings' AND action = 'process';
