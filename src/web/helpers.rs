@@ -1,4 +1,4 @@
-//! Template helpers: French dates, Paris times and euros.
+//! Template helpers: French dates, Paris times, euros and elision.
 
 use chrono::NaiveDate;
 use handlebars::{Handlebars, handlebars_helper};
@@ -34,9 +34,40 @@ handlebars_helper!(diet_label: |code: Json| {
     crate::domain::family::health::DIETS.iter().find(|(c, _)| *c == code).map_or(code, |(_, label)| *label).to_string()
 });
 
+/// « de Léa », « d'Isaac », « d'Irigny »: the preposition elided before a vowel (a name
+/// beginning with h keeps « de », aspirated or not).
+pub fn de_fr(name: &str) -> String {
+    let starts_with_vowel = name.chars().next().is_some_and(|first| {
+        "aeiouyàâäéèêëîïôöùûüÿœæ".contains(first.to_lowercase().next().unwrap_or(first))
+    });
+    if starts_with_vowel {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
+handlebars_helper!(de: |value: Json| de_fr(value.as_str().unwrap_or_default()));
+
 pub fn register(registry: &mut Handlebars<'static>) {
+    registry.register_helper("de", Box::new(de));
     registry.register_helper("date_fr", Box::new(date_fr));
     registry.register_helper("datetime_fr", Box::new(datetime_fr));
     registry.register_helper("euros", Box::new(euros));
     registry.register_helper("diet_label", Box::new(diet_label));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::de_fr;
+
+    #[test]
+    fn the_preposition_is_elided_before_a_vowel() {
+        assert_eq!(de_fr("Isaac"), "d'Isaac");
+        assert_eq!(de_fr("Élodie"), "d'Élodie");
+        assert_eq!(de_fr("Œdipe"), "d'Œdipe");
+        assert_eq!(de_fr("Léa"), "de Léa");
+        assert_eq!(de_fr("Hugo"), "de Hugo");
+        assert_eq!(de_fr("Corbas"), "de Corbas");
+    }
 }
