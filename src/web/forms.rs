@@ -69,6 +69,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
 /// Serde's English messages in French, keeping the field name.
 pub fn in_french(message: &str) -> String {
+    // actix prefixes the deserializer's own message ("Query deserialize error: …").
+    let message = message
+        .split_once(" deserialize error: ")
+        .map_or(message, |(_, own)| own);
     let quoted = |text: &str| text.split('`').nth(1).unwrap_or("?").to_string();
     if message.starts_with("missing field") {
         format!("le champ « {} » est obligatoire", quoted(message))
@@ -111,4 +115,29 @@ pub fn json_config() -> JsonConfig {
             ))
             .into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_french;
+
+    #[test]
+    fn deserializer_messages_are_said_in_french() {
+        assert_eq!(
+            in_french("Query deserialize error: unknown field `dat`, expected `from` or `date`"),
+            "le champ « dat » est inconnu"
+        );
+        assert_eq!(
+            in_french("missing field `activity`"),
+            "le champ « activity » est obligatoire"
+        );
+        assert_eq!(
+            in_french("Query deserialize error: input contains invalid characters"),
+            "une date est invalide (format AAAA-MM-JJ attendu)"
+        );
+        assert_eq!(
+            in_french("invalid digit found in string"),
+            "une valeur n'a pas le format attendu"
+        );
+    }
 }
