@@ -260,7 +260,7 @@ async fn a_withdrawal_offers_the_place_to_the_first_waiting_child_by_mail_and_ta
     );
     let mail = smtp
         .wait_for(
-            |m| m.body_text.contains(&offered.activity),
+            |m| m.subject.starts_with("Une place est proposée à"),
             std::time::Duration::from_secs(10),
         )
         .await;

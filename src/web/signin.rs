@@ -550,7 +550,7 @@ async fn render_password(
                 .await?
         }
         (Kind::Family, false) => {
-            super::portal::family_layout(city, principal, csrf, "Mot de passe", "")
+            super::portal::portal_layout(state, city, principal, csrf, "Mot de passe", "").await?
         }
         (_, true) => layout(door, "Mot de passe", city, csrf).user(
             principal.label(),

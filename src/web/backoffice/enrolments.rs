@@ -19,6 +19,8 @@ use crate::platform::clock;
 use crate::platform::error::{AppError, AppResult};
 use crate::web::forms::CsrfForm;
 use crate::web::guard::{Need, Routes};
+use crate::web::portal::notices;
+use crate::web::signin::origin;
 use crate::web::{flash, scheduling};
 
 pub fn routes(routes: &mut Routes) {
@@ -397,10 +399,12 @@ impl Step {
 
 /// Runs a step on enrolment `id`, then back to its page; a refused step re-renders the
 /// page with the French reason (nothing changed). A place freed by a withdrawal is offered
-/// to the next child, whose family is mailed once the step is committed.
+/// to the next child, whose family is mailed once the step is committed; so is the family
+/// told of a decision or an admission (POR-05).
 async fn step(
     desk: Desk,
     path: web::Path<(i64, String)>,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> AppResult<HttpResponse> {
     let (id, name) = path.into_inner();
@@ -422,6 +426,8 @@ async fn step(
         .run(move |conn| {
             Box::pin(async move {
                 let note = form.note.as_str();
+                // A decision or an admission is told to the family (POR-05).
+                let tells_family = matches!(step, Step::Decide(_) | Step::Admit(_));
                 let offer = match step {
                     Step::Complete => enrolment::refresh_missing(conn, id).await.map(|_| None),
                     Step::Commission => enrolment::to_commission(conn, &settings, id, &by)
@@ -445,14 +451,22 @@ async fn step(
                             .map(|(_, offer)| offer)
                     }
                 }?;
-                Ok(offer)
+                let notice = if tells_family {
+                    Some(enrolment::notice(conn, id, None).await?)
+                } else {
+                    None
+                };
+                Ok((offer, notice))
             })
         })
         .await;
     match outcome {
-        Ok(offer) => {
+        Ok((offer, notice)) => {
             if let Some(offer) = offer {
                 scheduling::mail_enrolment_offers(&desk.state, &desk.city, &[offer]).await;
+            }
+            if let Some(notice) = notice {
+                notices::mail_decision(&desk.state, &desk.city, &origin(&req), &notice).await;
             }
             Ok(flash::redirect(&format!("/agent/inscriptions/{id}"), done))
         }

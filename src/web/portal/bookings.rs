@@ -18,7 +18,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::family_layout;
+use super::{BOOKINGS, portal_layout};
 use crate::domain::activity::catalogue::WEEKDAYS;
 use crate::domain::activity::model::{self, Activity};
 use crate::domain::booking::family::{
@@ -38,8 +38,8 @@ use crate::web::page::html;
 use crate::web::{State, flash, scheduling};
 
 pub fn routes(routes: &mut Routes) {
-    let read = Need::Family("portal:bookings", Action::Read);
-    let write = Need::Family("portal:bookings", Action::Write);
+    let read = Need::Family(BOOKINGS, Action::Read);
+    let write = Need::Family(BOOKINGS, Action::Write);
     routes
         .get("/reservations", read, overview)
         .get("/reservations/{child}/{activity}", read, calendar_page)
@@ -218,8 +218,16 @@ async fn overview(
         })
         .await?;
     let message = flash::take(&req);
-    let layout = family_layout(&city, &principal, &csrf, "Réservations", "/reservations")
-        .flash(message.as_deref());
+    let layout = portal_layout(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        "Réservations",
+        "/reservations",
+    )
+    .await?
+    .flash(message.as_deref());
     let linked = data.is_some();
     let (children, waits) = data.unwrap_or_default();
     let now = clock::now();
@@ -418,7 +426,9 @@ impl CalendarPage {
             data.child.first_name,
             month_label(first)
         );
-        let layout = family_layout(city, principal, csrf, &title, "/reservations").flash(message);
+        let layout = portal_layout(state, city, principal, csrf, &title, "/reservations")
+            .await?
+            .flash(message);
         let (days, calendar_error) = match data.days {
             Ok(days) => (days, None),
             Err(error) => (Vec::new(), Some(family::capitalised(&error.to_string()))),

@@ -1,9 +1,10 @@
 //! The family portal, at `/` on a city host.
 
 mod bookings;
+pub(crate) mod notices;
 
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::faces::{CsrfToken, CurrentCity};
@@ -15,19 +16,27 @@ use crate::domain::family::accounts;
 use crate::domain::family::dossier::{self, Visibility};
 use crate::domain::family::health::HealthAccess;
 use crate::domain::settings;
-use crate::platform::auth::authz::Action;
+use crate::platform::auth::authz::{ANYWHERE, Action};
 use crate::platform::auth::directory::{self, NewRequest};
 use crate::platform::clock;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::tenancy::City;
 
 pub const NAV: &[(&str, &str)] = &[("/", "Accueil"), ("/connexion", "Se connecter")];
-const SIGNED_NAV: &[(&str, &str)] = &[
-    ("/", "Accueil"),
-    ("/espace", "Mon espace"),
-    ("/mon-dossier", "Mon dossier"),
-    ("/reservations", "Réservations"),
-    ("/inscriptions", "Inscriptions"),
+
+/// The objects of the family profiles (`policies/default.csv`) the portal's pages need.
+pub(crate) const DOSSIER: &str = "portal:dossier";
+pub(crate) const BOOKINGS: &str = "portal:bookings";
+pub(crate) const ACTIVITIES: &str = "portal:activities";
+
+/// The signed-in menu; an entry with an object shows only to accounts whose profile may
+/// read it (the others would get a 403 there).
+const SIGNED_NAV: &[(&str, &str, Option<&str>)] = &[
+    ("/", "Accueil", None),
+    ("/espace", "Mon espace", None),
+    ("/mon-dossier", "Mon dossier", Some(DOSSIER)),
+    ("/reservations", "Réservations", Some(BOOKINGS)),
+    ("/inscriptions", "Inscriptions", Some(ACTIVITIES)),
 ];
 
 pub fn routes(routes: &mut Routes) {
@@ -36,7 +45,7 @@ pub fn routes(routes: &mut Routes) {
         .get("/espace", Need::AnyFamily, family_home)
         .get(
             "/mon-dossier",
-            Need::Family("portal:dossier", Action::Read),
+            Need::Family(DOSSIER, Action::Read),
             dossier_page,
         )
         .get("/demande-de-compte", Need::Public, request_page)
@@ -71,13 +80,15 @@ async fn family_home(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let message = flash::take(&req);
-    let layout =
-        family_layout(&city, &principal, &csrf, "Mon espace", "/espace").flash(message.as_deref());
+    let rights = PortalRights::of(&state, &city, &principal).await?;
+    let layout = rights
+        .layout(&city, &principal, &csrf, "Mon espace", "/espace")
+        .flash(message.as_deref());
     let mut response = html(
         &state.templates,
         &layout,
         "portal/space",
-        &json!({ "name": principal.label() }),
+        &json!({ "name": principal.label(), "rights": rights }),
     )?;
     if message.is_some() {
         flash::clear(&mut response);
@@ -123,7 +134,15 @@ async fn dossier_page(
             })
         })
         .await?;
-    let layout = family_layout(&city, &principal, &csrf, "Mon dossier", "/mon-dossier");
+    let layout = portal_layout(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        "Mon dossier",
+        "/mon-dossier",
+    )
+    .await?;
     let (family, children) = match dossier {
         Some((family, children)) => (Some(family), children),
         None => (None, Vec::new()),
@@ -136,20 +155,71 @@ async fn dossier_page(
     )
 }
 
-pub fn family_layout<'a>(
+/// What the signed-in account's profile opens on the portal: the guard's own check
+/// (`Principal::may`, on the in-memory authorisation cache), made to show or hide links.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PortalRights {
+    pub dossier: bool,
+    pub bookings: bool,
+    pub activities: bool,
+}
+
+impl PortalRights {
+    pub async fn of(state: &State, city: &City, principal: &Principal) -> AppResult<PortalRights> {
+        let may = |object| principal.may(state, city, object, ANYWHERE, Action::Read);
+        Ok(PortalRights {
+            dossier: may(DOSSIER).await?,
+            bookings: may(BOOKINGS).await?,
+            activities: may(ACTIVITIES).await?,
+        })
+    }
+
+    fn opens(&self, object: Option<&str>) -> bool {
+        match object {
+            None => true,
+            Some(DOSSIER) => self.dossier,
+            Some(BOOKINGS) => self.bookings,
+            Some(ACTIVITIES) => self.activities,
+            Some(_) => false,
+        }
+    }
+
+    /// The signed-in page frame with the menu these rights open.
+    pub fn layout<'a>(
+        &self,
+        city: &'a City,
+        principal: &'a Principal,
+        csrf: &'a CsrfToken,
+        title: &'a str,
+        current: &str,
+    ) -> Layout<'a> {
+        let links: Vec<(&'static str, &'static str)> = SIGNED_NAV
+            .iter()
+            .filter(|(_, _, object)| self.opens(*object))
+            .map(|(href, label, _)| (*href, *label))
+            .collect();
+        Layout::new(title, FaceKind::Portal, Some(city))
+            .csrf(&csrf.0)
+            .nav(&links, current)
+            .user(principal.label(), "/deconnexion")
+    }
+}
+
+/// The frame of a signed-in portal page, its menu limited to what the account may open.
+pub async fn portal_layout<'a>(
+    state: &State,
     city: &'a City,
     principal: &'a Principal,
     csrf: &'a CsrfToken,
     title: &'a str,
     current: &str,
-) -> Layout<'a> {
-    Layout::new(title, FaceKind::Portal, Some(city))
-        .csrf(&csrf.0)
-        .nav(SIGNED_NAV, current)
-        .user(principal.label(), "/deconnexion")
+) -> AppResult<Layout<'a>> {
+    Ok(PortalRights::of(state, city, principal)
+        .await?
+        .layout(city, principal, csrf, title, current))
 }
 
-#[derive(Deserialize, serde::Serialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(default)]
 struct RequestForm {
     last_name: String,

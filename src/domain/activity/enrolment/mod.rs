@@ -34,9 +34,11 @@ use crate::platform::db::Conn;
 use crate::platform::error::{AppError, AppResult};
 
 mod mass;
+mod notices;
 mod offers;
 mod steps;
 pub use mass::*;
+pub use notices::*;
 pub use offers::*;
 pub use steps::*;
 

@@ -33,7 +33,7 @@ use crate::web::faces::{CsrfToken, CurrentCity};
 use crate::web::forms::CsrfForm;
 use crate::web::guard::Principal;
 use crate::web::page::html;
-use crate::web::portal::family_layout;
+use crate::web::portal::portal_layout;
 use crate::web::{State, flash, scheduling};
 
 /// The recurring pattern as entered.
@@ -318,7 +318,7 @@ impl Booker<'_> {
 
 /// The report page of a booking request.
 #[allow(clippy::too_many_arguments)]
-fn report(
+async fn report(
     state: &State,
     city: &City,
     principal: &Principal,
@@ -339,13 +339,15 @@ fn report(
         }
     }
     let count = |status: &str| lines.iter().filter(|l| l.status == status).count();
-    let layout = family_layout(
+    let layout = portal_layout(
+        state,
         city,
         principal,
         csrf,
         "Résultat de votre demande",
         "/reservations",
-    );
+    )
+    .await?;
     html(
         &state.templates,
         &layout,
@@ -442,6 +444,7 @@ impl Request<'_> {
             action,
             lines,
         )
+        .await
     }
 }
 

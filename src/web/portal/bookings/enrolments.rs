@@ -1,7 +1,8 @@
 //! « Inscriptions » on the family portal (ACT-03, ACT-06, POR-04): the state of the
 //! household's requests, the activities open for registration now, and the pre-enrolment
 //! request itself (child, dates, wished week), filed through `enrolment::request` which
-//! checks the registration period and the child's population and spots an incomplete file.
+//! checks the registration period and the child's population and spots an incomplete file,
+//! then confirmed by mail (POR-05, `super::super::notices`).
 //! Rights: `portal:activities` read/write.
 
 use std::collections::BTreeMap;
@@ -25,12 +26,14 @@ use crate::web::faces::{CsrfToken, CurrentCity};
 use crate::web::forms::CsrfForm;
 use crate::web::guard::{Need, Principal, Routes};
 use crate::web::page::html;
-use crate::web::portal::family_layout;
+use crate::web::portal::notices;
+use crate::web::portal::{ACTIVITIES, portal_layout};
+use crate::web::signin::origin;
 use crate::web::{State, flash, scheduling};
 
 pub(super) fn routes(routes: &mut Routes) {
-    let read = Need::Family("portal:activities", Action::Read);
-    let write = Need::Family("portal:activities", Action::Write);
+    let read = Need::Family(ACTIVITIES, Action::Read);
+    let write = Need::Family(ACTIVITIES, Action::Write);
     routes
         .get("/inscriptions", read, list_page)
         .get("/inscriptions/{activity}/demande", read, request_page)
@@ -104,8 +107,16 @@ async fn list_page(
         })
         .await?;
     let message = flash::take(&req);
-    let layout = family_layout(&city, &principal, &csrf, "Inscriptions", "/inscriptions")
-        .flash(message.as_deref());
+    let layout = portal_layout(
+        &state,
+        &city,
+        &principal,
+        &csrf,
+        "Inscriptions",
+        "/inscriptions",
+    )
+    .await?
+    .flash(message.as_deref());
     let linked = data.is_some();
     let (children, open) = data.unwrap_or_default();
     let response = html(
@@ -167,7 +178,7 @@ async fn form_context(
         .await
 }
 
-fn render_form(
+async fn render_form(
     state: &State,
     city: &City,
     principal: &Principal,
@@ -177,7 +188,7 @@ fn render_form(
     error: Option<&str>,
 ) -> AppResult<HttpResponse> {
     let title = format!("Demande d'inscription — {}", context.registration.activity);
-    let layout = family_layout(city, principal, csrf, &title, "/inscriptions");
+    let layout = portal_layout(state, city, principal, csrf, &title, "/inscriptions").await?;
     let week: Vec<serde_json::Value> = WEEKDAYS
         .iter()
         .filter(|(_, code, _)| *code != "sun")
@@ -244,7 +255,7 @@ async fn request_page(
         debut: clock::today().to_string(),
         ..RequestForm::default()
     };
-    render_form(&state, &city, &principal, &csrf, &context, &form, None)
+    render_form(&state, &city, &principal, &csrf, &context, &form, None).await
 }
 
 /// The request the form describes, checked against the family's children and the
@@ -285,15 +296,19 @@ fn new_request(context: &FormContext, activity: i64, form: &RequestForm) -> AppR
     })
 }
 
+/// Files the request, then (once committed) mails its confirmation to the family (POR-05);
+/// a mail that cannot be sent leaves the request filed.
 async fn file_request(
     state: State,
     CurrentCity(city): CurrentCity,
     principal: Principal,
     csrf: CsrfToken,
     path: web::Path<i64>,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<HttpResponse> {
     let activity = path.into_inner();
+    let account = account_of(&principal)?;
     let context = form_context(&state, &city, &principal, activity).await?;
     let settings = scheduling::settings(&state, &city).await?;
     let now = clock::now();
@@ -303,7 +318,10 @@ async fn file_request(
                 .db
                 .run(city.scope(&principal.actor()), move |conn| {
                     Box::pin(async move {
-                        enrolment::request(conn, &settings, &request, Channel::Portal, now).await
+                        let view =
+                            enrolment::request(conn, &settings, &request, Channel::Portal, now)
+                                .await?;
+                        enrolment::notice(conn, view.id, Some(account)).await
                     })
                 })
                 .await
@@ -311,7 +329,9 @@ async fn file_request(
         Err(error) => Err(error),
     };
     match filed {
-        Ok(view) => {
+        Ok(notice) => {
+            notices::mail_request_filed(&state, &city, &origin(&req), &notice).await;
+            let view = notice.enrolment;
             let missing = if view.missing.is_empty() {
                 String::new()
             } else {
@@ -342,6 +362,7 @@ async fn file_request(
                 &form,
                 Some(&message),
             )
+            .await
         }
         Err(other) => Err(other),
     }
