@@ -20,7 +20,7 @@ use super::facts::school_year;
 use super::model::{self, CitySettings};
 use super::population::Population;
 use super::schema::activities;
-use super::schools::{self, NewClass, NewSchool};
+use super::schools::{self, ClassOptions, NewClass, NewSchool};
 use crate::domain::booking::state::Mark;
 use crate::domain::booking::store::{self, Actor, AttendanceEntry, BookRequest, Calendar, Origin};
 use crate::domain::calendar::open_days;
@@ -159,16 +159,80 @@ async fn schools_and_pupils(
         ids.push((id, levels));
     }
     let mut placed = 0;
+    let mut elementary = None;
     for child in children {
         let Some(level) = child.birth_date.and_then(|b| level_for(b, september)) else {
             continue;
         };
-        if let Some((class, _)) = ids.iter().find(|(_, levels)| levels.contains(&level)) {
+        if let Some((class, levels)) = ids.iter().find(|(_, levels)| levels.contains(&level)) {
             schools::place_pupil(conn, child.id, *class, level).await?;
             placed += 1;
+            if levels[0].starts_with('C') {
+                elementary = Some(child.id);
+            }
         }
     }
+    ulis_class(conn, primary, &year, elementary, today).await?;
     Ok(((nursery_school, primary), placed))
+}
+
+/// A ULIS class in the elementary school with one pupil, the last elementary pupil placed,
+/// whose family has just moved out of the city (to Feyzin) while the child stays schooled
+/// here: mass enrolment then gives the pupil the « triple tariff » of the demo assignment
+/// rules (outside the city + schooled in the city + ULIS class; domain::tariffs::demo).
+async fn ulis_class(
+    conn: &mut Conn,
+    school: i64,
+    year: &str,
+    pupil: Option<i64>,
+    today: NaiveDate,
+) -> AppResult<()> {
+    use crate::domain::family::model::{AddressInput, HouseholdPatch};
+    let levels = ["CP", "CE1", "CE2", "CM1", "CM2"];
+    let class = NewClass {
+        school_id: school,
+        school_year: year.to_string(),
+        name: "ULIS école".into(),
+        levels: levels.iter().map(|l| l.to_string()).collect(),
+        teacher: "Mme Benoît".into(),
+        capacity: Some(12),
+    };
+    let class = schools::create_class_with(conn, &class, ClassOptions { ulis: true }).await?;
+    let Some(child) = pupil else {
+        return Ok(());
+    };
+    #[derive(QueryableByName)]
+    struct Home {
+        #[diesel(sql_type = BigInt)]
+        household_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        level: String,
+    }
+    let home: Option<Home> = diesel::sql_query(
+        "SELECT l.household_id, h.level FROM child_links l
+           JOIN school_history h ON h.child_id = l.child_id AND h.school_year = $2
+          WHERE l.child_id = $1 AND l.valid_to IS NULL
+          ORDER BY l.usual_residence DESC, l.id LIMIT 1",
+    )
+    .bind::<BigInt, _>(child)
+    .bind::<diesel::sql_types::Text, _>(year)
+    .get_result(conn)
+    .await
+    .optional()?;
+    let Some(home) = home else {
+        return Ok(());
+    };
+    schools::place_pupil(conn, child, class, &home.level).await?;
+    let moved = HouseholdPatch {
+        address: Some(AddressInput {
+            line1: "8 rue de la Gare".into(),
+            line2: String::new(),
+            postal_code: "69320".into(),
+            town: "Feyzin".into(),
+        }),
+        ..HouseholdPatch::default()
+    };
+    crate::domain::family::store::update_household(conn, home.household_id, &moved, today).await
 }
 
 /// The crèche's requests: the youngest children ask for a place; the first half is

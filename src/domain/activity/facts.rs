@@ -43,6 +43,10 @@ pub struct ChildSituation {
     pub level: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub class_id: Option<i64>,
+    /// That class is a ULIS class (unité localisée pour l'inclusion scolaire): the tariff
+    /// option `ulis` (src/domain/tariffs/assignment.rs).
+    #[diesel(sql_type = Bool)]
+    pub class_ulis: bool,
     /// Euros per month.
     #[diesel(sql_type = Nullable<Integer>)]
     pub family_quotient: Option<i32>,
@@ -105,6 +109,8 @@ pub async fn child_situation(
                 (SELECT school_id FROM school) AS school_id,
                 (SELECT level FROM school) AS level,
                 (SELECT class_id FROM school) AS class_id,
+                EXISTS (SELECT 1 FROM school_classes k
+                         WHERE k.id = (SELECT class_id FROM school) AND k.ulis) AS class_ulis,
                 (SELECT family_quotient FROM income) AS family_quotient,
                 (SELECT monthly_resources FROM income) AS monthly_resources,
                 (SELECT dependent_children FROM income) AS dependent_children,

@@ -32,6 +32,7 @@ diesel::table! {
         levels -> Array<Text>,
         teacher -> Text,
         capacity -> Nullable<Integer>,
+        ulis -> Bool,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::unique_or;
 use super::schema::{school_classes, schools};
@@ -207,27 +207,45 @@ pub struct NewClass {
     pub capacity: Option<i32>,
 }
 
-pub async fn create_class(conn: &mut Conn, new: &NewClass) -> AppResult<i64> {
-    let SchoolView {
-        school, kind_label, ..
-    } = school(conn, new.school_id).await?;
-    let year = check_school_year(&new.school_year).map_err(AppError::invalid)?;
-    let name = new.name.trim();
+/// What a class says about its pupils' pricing (TAR-01): each option set gives its pupils, for
+/// the class's school year, the tariff option the city's assignment and tariff rules test
+/// (derived in `domain::tariffs::assignment::child_options`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassOptions {
+    /// Classe ULIS (unité localisée pour l'inclusion scolaire): option `ulis`.
+    pub ulis: bool,
+}
+
+impl ClassOptions {
+    /// « classe ULIS », or empty without options.
+    pub fn label_fr(&self) -> String {
+        if self.ulis {
+            "classe ULIS".to_string()
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The class's name and levels checked against its school (levels it teaches, at least
+/// one, no repeat), and its capacity.
+fn checked_class(
+    school: &SchoolView,
+    name: &str,
+    levels: &[String],
+    capacity: Option<i32>,
+) -> AppResult<(String, Vec<String>)> {
+    let name = name.trim();
     if name.is_empty() {
         return Err(AppError::invalid("le nom de la classe est obligatoire"));
     }
-    let taught = levels_of(&school.kind);
-    let mut levels: Vec<String> = Vec::new();
-    for level in new
-        .levels
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-    {
+    let taught = levels_of(&school.school.kind);
+    let mut chosen: Vec<String> = Vec::new();
+    for level in levels.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
         if !taught.iter().any(|(code, _)| *code == level) {
             return Err(AppError::invalid(format!(
                 "le niveau « {level} » n'est pas enseigné dans une {} (niveaux : {})",
-                kind_label.to_lowercase(),
+                school.kind_label.to_lowercase(),
                 taught
                     .iter()
                     .map(|(c, _)| *c)
@@ -235,24 +253,41 @@ pub async fn create_class(conn: &mut Conn, new: &NewClass) -> AppResult<i64> {
                     .join(", ")
             )));
         }
-        if !levels.iter().any(|l| l == level) {
-            levels.push(level.to_string());
+        if !chosen.iter().any(|l| l == level) {
+            chosen.push(level.to_string());
         }
     }
-    if levels.is_empty() {
+    if chosen.is_empty() {
         return Err(AppError::invalid(
             "choisissez au moins un niveau pour la classe",
         ));
     }
-    check_capacity(new.capacity)?;
+    check_capacity(capacity)?;
+    Ok((name.to_string(), chosen))
+}
+
+pub async fn create_class(conn: &mut Conn, new: &NewClass) -> AppResult<i64> {
+    create_class_with(conn, new, ClassOptions::default()).await
+}
+
+/// A class with its options (a ULIS class...).
+pub async fn create_class_with(
+    conn: &mut Conn,
+    new: &NewClass,
+    options: ClassOptions,
+) -> AppResult<i64> {
+    let school = school(conn, new.school_id).await?;
+    let year = check_school_year(&new.school_year).map_err(AppError::invalid)?;
+    let (name, levels) = checked_class(&school, &new.name, &new.levels, new.capacity)?;
     diesel::insert_into(school_classes::table)
         .values((
-            school_classes::school_id.eq(school.id),
+            school_classes::school_id.eq(school.school.id),
             school_classes::school_year.eq(&year),
-            school_classes::name.eq(name),
+            school_classes::name.eq(&name),
             school_classes::levels.eq(&levels),
             school_classes::teacher.eq(new.teacher.trim()),
             school_classes::capacity.eq(new.capacity),
+            school_classes::ulis.eq(options.ulis),
         ))
         .returning(school_classes::id)
         .get_result(conn)
@@ -260,6 +295,73 @@ pub async fn create_class(conn: &mut Conn, new: &NewClass) -> AppResult<i64> {
         .map_err(unique_or(format!(
             "l'école a déjà une classe « {name} » en {year}"
         )))
+}
+
+/// What an agent changes on a class (its school and school year stay).
+pub struct ClassEdit {
+    pub name: String,
+    pub levels: Vec<String>,
+    pub teacher: String,
+    pub capacity: Option<i32>,
+    pub options: ClassOptions,
+}
+
+/// Changes class `id` (404 if it is not this city's). Its pupils keep their level, so a
+/// level some of them have stays, and the capacity holds them all; their school history
+/// follows the new name and teacher.
+pub async fn update_class(conn: &mut Conn, id: i64, edit: &ClassEdit) -> AppResult<()> {
+    let (school_id, year, ..) = class_of(conn, id).await?;
+    let school = school(conn, school_id).await?;
+    let (name, levels) = checked_class(&school, &edit.name, &edit.levels, edit.capacity)?;
+    let placed: Vec<String> = school_history::table
+        .filter(school_history::class_id.eq(id))
+        .select(school_history::level)
+        .load(conn)
+        .await?;
+    let mut dropped: Vec<&str> = placed
+        .iter()
+        .map(String::as_str)
+        .filter(|level| !levels.iter().any(|l| l == level))
+        .collect();
+    dropped.sort_unstable();
+    dropped.dedup();
+    if !dropped.is_empty() {
+        return Err(AppError::invalid(format!(
+            "des élèves de la classe sont en {} : gardez ce niveau ou changez-les d'abord de \
+             classe",
+            dropped.join(", ")
+        )));
+    }
+    if let Some(capacity) = edit.capacity
+        && placed.len() > usize::try_from(capacity).unwrap_or(0)
+    {
+        return Err(AppError::invalid(format!(
+            "la classe compte {} élèves : sa capacité ne peut pas être inférieure",
+            placed.len()
+        )));
+    }
+    let teacher = edit.teacher.trim();
+    diesel::update(school_classes::table.find(id))
+        .set((
+            school_classes::name.eq(&name),
+            school_classes::levels.eq(&levels),
+            school_classes::teacher.eq(teacher),
+            school_classes::capacity.eq(edit.capacity),
+            school_classes::ulis.eq(edit.options.ulis),
+        ))
+        .execute(conn)
+        .await
+        .map_err(unique_or(format!(
+            "l'école a déjà une classe « {name} » en {year}"
+        )))?;
+    diesel::update(school_history::table.filter(school_history::class_id.eq(id)))
+        .set((
+            school_history::class_name.eq(&name),
+            school_history::teacher.eq(teacher),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -278,12 +380,15 @@ pub struct ClassView {
     pub levels: Vec<String>,
     pub teacher: String,
     pub capacity: Option<i32>,
+    pub options: ClassOptions,
+    /// « classe ULIS », or empty.
+    pub options_label: String,
     pub pupils: Vec<PupilView>,
     pub full: bool,
 }
 
-/// (id, name, levels, teacher, capacity).
-type ClassLine = (i64, String, Vec<String>, String, Option<i32>);
+/// (id, name, levels, teacher, capacity, ulis).
+type ClassLine = (i64, String, Vec<String>, String, Option<i32>, bool);
 
 /// The classes of `school` in `school_year` with their pupils, by name.
 pub async fn classes(conn: &mut Conn, school: i64, school_year: &str) -> AppResult<Vec<ClassView>> {
@@ -297,6 +402,7 @@ pub async fn classes(conn: &mut Conn, school: i64, school_year: &str) -> AppResu
             school_classes::levels,
             school_classes::teacher,
             school_classes::capacity,
+            school_classes::ulis,
         ))
         .load(conn)
         .await?;
@@ -323,7 +429,7 @@ pub async fn classes(conn: &mut Conn, school: i64, school_year: &str) -> AppResu
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, levels, teacher, capacity)| {
+        .map(|(id, name, levels, teacher, capacity, ulis)| {
             let mut pupils: Vec<PupilView> = placed
                 .iter()
                 .filter(|p| p.0 == Some(id))
@@ -345,8 +451,11 @@ pub async fn classes(conn: &mut Conn, school: i64, school_year: &str) -> AppResu
                     b.child_id,
                 ))
             });
+            let options = ClassOptions { ulis };
             ClassView {
                 full: capacity.is_some_and(|c| pupils.len() >= c as usize),
+                options_label: options.label_fr(),
+                options,
                 id,
                 name,
                 levels,

@@ -186,7 +186,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             assigned.explanation,
-            "Tarif « Extérieur scolarisé en ULIS » attribué automatiquement : domicilié hors commune ou domicilié hors intercommunalité, avec schooled_in_city et ulis"
+            "Tarif « Extérieur scolarisé en ULIS » attribué automatiquement : domicilié hors commune ou domicilié hors intercommunalité, avec scolarisation dans une école de la ville et classe ULIS"
         );
     }
 

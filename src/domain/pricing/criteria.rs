@@ -74,11 +74,15 @@ impl Criteria {
             let places: Vec<&str> = self.residences.iter().map(|r| r.label_fr()).collect();
             parts.push(places.join(" ou "));
         }
+        let labels = |options: &[String], joint: &str| -> String {
+            let labels: Vec<&str> = options.iter().map(|o| option_label_fr(o)).collect();
+            labels.join(joint)
+        };
         if !self.with_options.is_empty() {
-            parts.push(format!("avec {}", self.with_options.join(" et ")));
+            parts.push(format!("avec {}", labels(&self.with_options, " et ")));
         }
         if !self.without_options.is_empty() {
-            parts.push(format!("sans {}", self.without_options.join(" ni ")));
+            parts.push(format!("sans {}", labels(&self.without_options, " ni ")));
         }
         if !self.tariffs.is_empty() {
             parts.push(format!("tarif {}", self.tariffs.join(" ou ")));
@@ -100,6 +104,16 @@ impl Criteria {
         } else {
             parts.join(", ")
         }
+    }
+}
+
+/// The French label of an option the product derives from the dossier (see
+/// `tariffs::assignment::child_options`); a city's own option reads as its code.
+pub fn option_label_fr(option: &str) -> &str {
+    match option {
+        "schooled_in_city" => "scolarisation dans une école de la ville",
+        "ulis" => "classe ULIS",
+        other => other,
     }
 }
 
@@ -157,7 +171,7 @@ mod tests {
         assert!(triple.matches(&subject(&s)));
         assert_eq!(
             triple.describe_fr(),
-            "domicilié hors commune ou domicilié hors intercommunalité, avec schooled_in_city et ulis"
+            "domicilié hors commune ou domicilié hors intercommunalité, avec scolarisation dans une école de la ville et classe ULIS"
         );
         s.options.remove("ulis");
         assert!(!triple.matches(&subject(&s)));

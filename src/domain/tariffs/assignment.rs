@@ -9,6 +9,8 @@
 //! require that code (`when = { tariffs = [...] }`). An agent with the pricing right may
 //! change it with a reason ([`change_tariff`]); the enrolments' audit trigger keeps both.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
@@ -42,14 +44,25 @@ pub const ASSIGNMENT_SETTING: SettingDef = SettingDef {
 /// rules may test it: the « triple tariff »).
 pub const SCHOOLED_IN_CITY: &str = "schooled_in_city";
 
+/// The option a child has when its class of the school year is a ULIS class (unité
+/// localisée pour l'inclusion scolaire, ticked on the class in the back-office): with
+/// `schooled_in_city` and a home outside the city, the « triple tariff » (TAR-01).
+pub const ULIS: &str = "ulis";
+
 /// What the editor proposes for an activity without rules.
 pub const RULES_TEMPLATE: &str = "\
 # Attribution automatique du tarif à l'inscription : à l'admission, la première règle en
 # vigueur dont les conditions (when) conviennent donne le code de tarif de l'inscription ;
 # les règles de la grille peuvent l'exiger : when = { tariffs = [\"exterieur\"] }.
 # Conditions possibles : residences (city, outside_city, outside_intercommunality),
-# with_options / without_options (schooled_in_city...), sibling_rank_min / _max,
-# dependent_children_min. Une règle sans conditions attribue le tarif par défaut.
+# with_options / without_options, sibling_rank_min / _max, dependent_children_min.
+# Options de l'enfant, tirées de son dossier pour l'année scolaire :
+#   schooled_in_city : scolarisé dans une école de la ville ;
+#   ulis : sa classe est une classe ULIS (case « Classe ULIS » de la classe, Écoles).
+# Le « triple tarif » (domicile hors commune + scolarisé dans la ville + classe ULIS) : une
+# règle pour les domiciles outside_city et outside_intercommunality, avec
+#   with_options = [\"schooled_in_city\", \"ulis\"]
+# Une règle sans conditions attribue le tarif par défaut.
 
 [[rules]]
 tariff = \"exterieur\"
@@ -158,18 +171,29 @@ pub fn describe(rules: &[AssignmentRule]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 // The child's situation
 
+/// The options the city's rules test, derived from the child's dossier for the school year:
+/// [`SCHOOLED_IN_CITY`] when a school of the city holds it, [`ULIS`] when its class is a
+/// ULIS class. The one derivation of the admission and of the simulation.
+pub fn child_options(child: &ChildSituation) -> BTreeSet<String> {
+    let mut options = BTreeSet::new();
+    if child.school_id.is_some() {
+        options.insert(SCHOOLED_IN_CITY.to_string());
+    }
+    if child.class_ulis {
+        options.insert(ULIS.to_string());
+    }
+    options
+}
+
 /// The engine's situation of a child on a day, from the dossier (`ChildSituation`): QF and
 /// resources of the usual household, dependent children, AEEH children, residence from the
-/// address, options from the school, the given sibling rank.
+/// address, options from the school ([`child_options`]), the given sibling rank.
 pub fn situation_of(
     child: &ChildSituation,
     settings: &CitySettings,
     sibling_rank: u8,
 ) -> FamilySituation {
-    let mut options = std::collections::BTreeSet::new();
-    if child.school_id.is_some() {
-        options.insert(SCHOOLED_IN_CITY.to_string());
-    }
+    let options = child_options(child);
     FamilySituation {
         family_quotient: child
             .family_quotient
@@ -444,6 +468,82 @@ mod tests {
             "« Tarif extérieur » (code exterieur), à partir du 01/09/2025 : domicilié hors commune ou domicilié hors intercommunalité"
         );
         assert!(told[1].ends_with(": sans condition"), "{}", told[1]);
+    }
+
+    /// A child of a household living in `town`, in a class of a school of the city or not.
+    fn child(town: &str, school: Option<i64>, class_ulis: bool) -> ChildSituation {
+        ChildSituation {
+            child_id: 7,
+            name: "Théo LAMBERT".into(),
+            birth_date: NaiveDate::from_ymd_opt(2018, 5, 14),
+            household_id: Some(3),
+            situation: None,
+            town: Some(town.into()),
+            school_id: school,
+            level: school.map(|_| "CE2".into()),
+            class_id: school.map(|_| 11),
+            class_ulis,
+            family_quotient: Some(742),
+            monthly_resources: None,
+            dependent_children: Some(2),
+            aeeh: false,
+            aeeh_children: 0,
+            adults: 1,
+            working_adults: 1,
+            has_health_sheet: false,
+            authorisations: 0,
+            emergency_contacts: 0,
+            active_mandate: false,
+            document_kinds: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn options_come_from_the_school_and_the_ulis_class() {
+        let options = |c: &ChildSituation| child_options(c).into_iter().collect::<Vec<_>>();
+        assert!(options(&child("Feyzin", None, false)).is_empty());
+        assert_eq!(
+            options(&child("Feyzin", Some(2), false)),
+            [SCHOOLED_IN_CITY]
+        );
+        assert_eq!(
+            options(&child("Feyzin", Some(2), true)),
+            [SCHOOLED_IN_CITY, ULIS]
+        );
+
+        // The situation of the admission carries them: outside the city, schooled in a ULIS
+        // class of the city, the triple tariff is assigned.
+        let settings = CitySettings::from_values(&Default::default(), "Corbas").unwrap();
+        let rules = parse_rules(
+            r#"
+            [[rules]]
+            tariff = "exterieur-ulis"
+            label = "Triple tarif : extérieur scolarisé en ULIS"
+            valid_from = "2025-09-01"
+            when = { residences = ["outside_city", "outside_intercommunality"], with_options = ["schooled_in_city", "ulis"] }
+
+            [[rules]]
+            tariff = "resident"
+            label = "Résident"
+            valid_from = "2025-09-01"
+            "#,
+        )
+        .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
+        let assigned = |c: &ChildSituation| {
+            assign_tariff(&rules, &situation_of(c, &settings, 1), day)
+                .unwrap()
+                .tariff
+        };
+        assert_eq!(assigned(&child("Feyzin", Some(2), true)), "exterieur-ulis");
+        assert_eq!(assigned(&child("Feyzin", Some(2), false)), "resident");
+        assert_eq!(assigned(&child("Corbas", Some(2), true)), "resident");
+    }
+
+    #[test]
+    fn the_template_tells_the_options() {
+        assert!(RULES_TEMPLATE.contains("ulis : sa classe est une classe ULIS"));
+        assert!(RULES_TEMPLATE.contains(SCHOOLED_IN_CITY));
     }
 
     #[test]

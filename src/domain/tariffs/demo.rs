@@ -2,7 +2,9 @@
 //! (QF brackets for school-time activities, the CNAF PSU for crèches, a flat price
 //! otherwise), the city's pricing rules, a catalogue of aids (CCAS for the canteen, CAF for
 //! leisure), aids granted to two households, and assignment rules (resident, outside,
-//! outside but schooled in the city) giving the admitted enrolments their tariff.
+//! outside but schooled in the city, and the « triple tariff »: outside, schooled in the city
+//! and in a ULIS class, the demo's « ULIS école » pupil) giving the admitted enrolments their
+//! tariff.
 //! Idempotent: what exists is kept.
 
 use chrono::{Datelike, NaiveDate};
@@ -84,10 +86,18 @@ pub async fn seed_demo_tariffs(conn: &mut Conn, settings: &CitySettings) -> AppR
     Ok(written)
 }
 
-/// Assignment rules of a demo activity: outside families whose child goes to a school of
-/// the city first, then outside families, then residents.
+/// Assignment rules of a demo activity: the triple tariff (outside families whose child is
+/// in a ULIS class of a school of the city) first, then outside families whose child goes to
+/// a school of the city, then outside families, then residents.
 const DEMO_ASSIGNMENT: &str = "\
 # Attribution automatique du tarif à l'inscription (démonstration).
+# Triple tarif : domicile hors commune + scolarisé dans la ville + classe ULIS.
+[[rules]]
+tariff = \"exterieur-ulis\"
+label = \"Triple tarif : extérieur scolarisé en classe ULIS de la commune\"
+valid_from = \"2024-09-01\"
+when = { residences = [\"outside_city\", \"outside_intercommunality\"], with_options = [\"schooled_in_city\", \"ulis\"] }
+
 [[rules]]
 tariff = \"exterieur-scolarise\"
 label = \"Extérieur scolarisé dans la commune\"
@@ -248,13 +258,17 @@ pub fn demo_grid(activity: &ActivitySummary) -> String {
         _ => (flat(code, "2.00"), flat(code, "2.10")),
     };
     // Outside families pay 30 % more, except those whose child goes to a school of the city
-    // (the tariff assigned at enrolment, see the assignment rules), who pay 15 % more.
+    // (the tariff assigned at enrolment, see the assignment rules), who pay 15 % more, and
+    // those whose child is in a ULIS class of the city (the triple tariff), who pay the
+    // residents' price: the line says so.
     let outside = "adjustments = [\n\
                    \x20   { id = \"hors-commune\", label = \"Majoration hors commune\", \
                    when = { residences = [\"outside_city\", \"outside_intercommunality\"], \
                    without_options = [\"schooled_in_city\"] }, effect = { percent = \"30\" } },\n\
                    \x20   { id = \"exterieur-scolarise\", label = \"Majoration extérieur scolarisé dans la commune\", \
                    when = { tariffs = [\"exterieur-scolarise\"] }, effect = { percent = \"15\" } },\n\
+                   \x20   { id = \"triple-tarif\", label = \"Triple tarif ULIS, au prix résident\", \
+                   when = { tariffs = [\"exterieur-ulis\"] }, effect = { percent = \"0\" } },\n\
                    ]\n";
     let surcharge = "surcharges = [ { id = \"sans-reservation\", label = \"Présence sans réservation\", \
                      when = { states = [\"present_unbooked\"] }, charge = { fixed = \"1.50\" } } ]\n";
@@ -341,6 +355,79 @@ mod tests {
     }
 
     #[test]
+    fn the_triple_tariff_prices_at_the_residents_price_and_says_so() {
+        use crate::domain::money::Cents;
+        use crate::domain::pricing::{Bareme, FamilySituation, PricingSettings, Residence};
+        use std::collections::{BTreeMap, BTreeSet};
+        let canteen = activity("canteen");
+        let grid = grids::parse_grid(&demo_grid(&canteen)).unwrap();
+        let unit = &canteen.units[0];
+        let price = |residence, options: &[&str], tariff: Option<&str>| {
+            let request = super::super::quote::QuoteRequest {
+                month: "2026-01-12".parse().unwrap(),
+                child_id: 1,
+                situation: FamilySituation {
+                    family_quotient: Some(Cents::from_euros(742)),
+                    monthly_resources: None,
+                    dependent_children: 1,
+                    aeeh_children: 0,
+                    residence,
+                    options: options
+                        .iter()
+                        .map(|o| o.to_string())
+                        .collect::<BTreeSet<_>>(),
+                    sibling_rank: 1,
+                },
+                slots: vec![super::super::quote::PlannedUnit {
+                    activity: canteen.code.clone(),
+                    activity_name: canteen.name.clone(),
+                    unit: unit.code.clone(),
+                    unit_label: unit.label.clone(),
+                    weekday: chrono::Weekday::Mon,
+                    starts: unit.starts,
+                    ends: unit.ends,
+                    arrival: None,
+                    departure: None,
+                }],
+                tariffs: tariff
+                    .map(|t| BTreeMap::from([(canteen.code.clone(), t.to_string())]))
+                    .unwrap_or_default(),
+                aids: Vec::new(),
+            };
+            let view = super::super::quote::quote(
+                std::slice::from_ref(&grid),
+                &PricingSettings::default(),
+                &Bareme::shipped().unwrap(),
+                &request,
+            )
+            .unwrap();
+            view.lines[0].clone()
+        };
+        // QF 742 is in bracket 3: 3.84 € for residents, 30 % more outside the city.
+        let resident = price(
+            Residence::City,
+            &["schooled_in_city", "ulis"],
+            Some("resident"),
+        );
+        assert_eq!(resident.amount_euros, "3.84");
+        let outside = price(Residence::OutsideCity, &[], Some("exterieur"));
+        assert_eq!(outside.amount_euros, "4.99");
+        let triple = price(
+            Residence::OutsideCity,
+            &["schooled_in_city", "ulis"],
+            Some("exterieur-ulis"),
+        );
+        assert_eq!(triple.amount_euros, "3.84", "the residents' price");
+        assert!(
+            triple
+                .explanation
+                .contains("Triple tarif ULIS, au prix résident"),
+            "{}",
+            triple.explanation
+        );
+    }
+
+    #[test]
     fn demo_aids_and_assignment_rules_are_valid() {
         let all: Vec<ActivitySummary> = ["nursery", "canteen", "wednesday", "sport"]
             .iter()
@@ -352,6 +439,10 @@ mod tests {
         assert_eq!(ids, ["caf-loisirs", "ccas-cantine", "employeur-creche"]);
         assert!(demo_aids(&[activity("sport")]).is_none());
         let rules = assignment::parse_rules(DEMO_ASSIGNMENT).unwrap();
-        assert_eq!(rules.len(), 3);
+        assert_eq!(rules.len(), 4);
+        assert_eq!(
+            rules[0].tariff, "exterieur-ulis",
+            "the triple tariff comes first"
+        );
     }
 }

@@ -15,7 +15,7 @@ use super::{aids, assignment, grids};
 use crate::domain::activity::facts::child_situation;
 use crate::domain::activity::model::summaries;
 use crate::domain::money::Cents;
-use crate::domain::pricing::{Bareme, FamilySituation, PricingError, Residence};
+use crate::domain::pricing::{Bareme, FamilySituation, PricingError, Residence, assign_tariff};
 use crate::platform::db::Conn;
 use crate::platform::error::{AppError, AppResult};
 
@@ -193,10 +193,10 @@ pub async fn simulate(
         Some(child) => Some(child_situation(conn, child, first).await?),
         None => None,
     };
+    // The child's options (city school, ULIS class) as the admission derives them.
     let derived_options = child
         .as_ref()
-        .filter(|c| c.school_id.is_some())
-        .map(|_| BTreeSet::from([assignment::SCHOOLED_IN_CITY.to_string()]))
+        .map(assignment::child_options)
         .unwrap_or_default();
     let sibling_rank = match (hypothesis.sibling_rank, &child) {
         (Some(rank), _) => rank.max(1),
@@ -259,6 +259,27 @@ pub async fn simulate(
             }
         }
         (None, None) => {}
+    }
+    // No tariff known for an activity (no hypothesis, no admitted enrolment): the one its
+    // assignment rules would give at admission to the situation priced.
+    if hypothesis.tariff.is_none() {
+        for code in &codes {
+            if tariffs.iter().any(|t| t.activity == *code) {
+                continue;
+            }
+            let rules = assignment::rules(conn, code).await?;
+            if let Ok(assigned) = assign_tariff(&rules, &situation, first) {
+                tariffs.push(TariffUsed {
+                    activity: code.clone(),
+                    tariff: assigned.tariff,
+                    explanation: format!(
+                        "Sans inscription admise, tarif que les règles d'attribution donneraient \
+                         à l'admission. {}",
+                        assigned.explanation
+                    ),
+                });
+            }
+        }
     }
 
     // Aids: the household's in force (if the caller may see them), then the hypothesis'.

@@ -1,5 +1,6 @@
 //! Schools in the back-office: the list and creation of schools, and one page per school
-//! with its classes of a school year, their pupils, and the placing of a child in a class.
+//! with its classes of a school year (created and changed there, with their tariff options:
+//! « Classe ULIS »), their pupils, and the placing of a child in a class.
 //!
 //! Permissions: the route needs `schools` somewhere in the city; the handler narrows it to
 //! the school (`school:<id>`).
@@ -10,7 +11,8 @@ use serde_json::json;
 
 use super::activities::{Desk, needed, number, options, pending, refusal, shown};
 use crate::domain::activity::schools::{
-    self as model, KINDS, NewClass, NewSchool, check_school_year, levels_of,
+    self as model, ClassEdit, ClassOptions, KINDS, NewClass, NewSchool, check_school_year,
+    levels_of,
 };
 use crate::platform::auth::authz::{Action, CITY};
 use crate::platform::clock;
@@ -28,6 +30,7 @@ pub fn routes(routes: &mut Routes) {
         .post("/agent/ecoles", write, create)
         .get("/agent/ecoles/{id}", read, school_page)
         .post("/agent/ecoles/{id}/classes", write, create_class)
+        .post("/agent/ecoles/{id}/classes/{class}", write, update_class)
         .post(
             "/agent/ecoles/{id}/classes/{class}/eleves",
             write,
@@ -204,6 +207,7 @@ async fn render_school(
     let new_class: ClassForm = input_of("class_new")
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
+    let taught = levels_of(&school.school.kind);
     let classes: Vec<serde_json::Value> = classes
         .iter()
         .map(|class| {
@@ -211,12 +215,23 @@ async fn render_school(
             let form: PupilForm = input_of(&key)
                 .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or_default();
+            // The class as stored, or what was typed when the change was refused.
+            let edit_key = format!("class-{}", class.id);
+            let edit: ClassForm = input_of(&edit_key)
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_else(|| ClassForm::of(class));
             json!({
                 "class": class,
                 "count": class.pupils.len(),
                 "levels": options(class.levels.iter().map(|l| (l.as_str(), l.as_str())), std::slice::from_ref(&form.level)),
                 "form": form,
                 "error": refused.as_ref().filter(|r| r.key == key).map(|r| &r.message),
+                "edit": {
+                    "levels": options(taught.iter().copied(), &edit.levels),
+                    "ulis": edit.ulis.is_some(),
+                    "form": edit,
+                    "error": refused.as_ref().filter(|r| r.key == edit_key).map(|r| &r.message),
+                },
             })
         })
         .collect();
@@ -234,7 +249,8 @@ async fn render_school(
             "write": write,
             "class_error": refused.as_ref().filter(|r| r.key == "class_new").map(|r| &r.message),
             "new_class": {
-                "levels": options(levels_of(&school.school.kind).iter().copied(), &new_class.levels),
+                "levels": options(taught.iter().copied(), &new_class.levels),
+                "ulis": new_class.ulis.is_some(),
                 "form": new_class,
             },
         }),
@@ -282,6 +298,44 @@ struct ClassForm {
     levels: Vec<String>,
     teacher: String,
     capacity: String,
+    /// The « Classe ULIS » checkbox: `1` when ticked, absent otherwise.
+    ulis: Option<String>,
+}
+
+impl ClassForm {
+    /// The edit form of a stored class.
+    fn of(class: &model::ClassView) -> Self {
+        ClassForm {
+            school_year: String::new(),
+            name: class.name.clone(),
+            levels: class.levels.clone(),
+            teacher: class.teacher.clone(),
+            capacity: class.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            ulis: class.options.ulis.then(|| "1".to_string()),
+        }
+    }
+
+    /// The class's options; a checkbox value other than the form's is refused.
+    fn options(&self) -> AppResult<ClassOptions> {
+        let ulis = match self.ulis.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some("1" | "on") => true,
+            Some(other) => {
+                return Err(AppError::invalid(format!(
+                    "valeur « {other} » inattendue pour la case « Classe ULIS »"
+                )));
+            }
+        };
+        Ok(ClassOptions { ulis })
+    }
+}
+
+/// « (classe ULIS) » after a class's name in a message, when it has that option.
+fn noted(options: ClassOptions) -> String {
+    match options.label_fr() {
+        label if label.is_empty() => String::new(),
+        label => format!(" ({label})"),
+    }
 }
 
 async fn create_class(
@@ -294,6 +348,7 @@ async fn create_class(
     let input = ("class_new".to_string(), json!(form));
     change(desk, id, &year, input, move |conn| {
         Box::pin(async move {
+            let options = form.options()?;
             let new = NewClass {
                 school_id: id,
                 capacity: number(&form.capacity, "la capacité")?,
@@ -302,8 +357,40 @@ async fn create_class(
                 levels: form.levels,
                 teacher: form.teacher,
             };
-            model::create_class(conn, &new).await?;
-            Ok(format!("La classe « {} » est créée.", new.name.trim()))
+            model::create_class_with(conn, &new, options).await?;
+            Ok(format!(
+                "La classe « {} » est créée{}.",
+                new.name.trim(),
+                noted(options)
+            ))
+        })
+    })
+    .await
+}
+
+async fn update_class(
+    desk: Desk,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<ClassForm>,
+) -> AppResult<HttpResponse> {
+    let (id, class) = path.into_inner();
+    let year = class_year(&desk, id, class).await?;
+    let input = (format!("class-{class}"), json!(form));
+    change(desk, id, &year, input, move |conn| {
+        Box::pin(async move {
+            let edit = ClassEdit {
+                options: form.options()?,
+                capacity: number(&form.capacity, "la capacité")?,
+                name: form.name,
+                levels: form.levels,
+                teacher: form.teacher,
+            };
+            model::update_class(conn, class, &edit).await?;
+            Ok(format!(
+                "La classe « {} » est modifiée{}.",
+                edit.name.trim(),
+                noted(edit.options)
+            ))
         })
     })
     .await

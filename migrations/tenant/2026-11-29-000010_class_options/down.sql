@@ -1,0 +1,1 @@
+ALTER TABLE school_classes DROP COLUMN ulis;
