@@ -1181,6 +1181,26 @@ async fn search_ranks_exact_names_first_tolerates_typos_and_counts_every_match()
     assert_eq!(find("martn léo", 25, 0).await, (vec![martin], 1));
     assert_eq!(find("ines martinez", 25, 0).await, (vec![martinez], 1));
     assert_eq!(find("tilleul", 25, 0).await, (vec![martinez], 1));
+    // Written as it sounds: « sofie gotier » finds Sophie Gauthier.
+    let gauthier = household_id(
+        &create_family(
+            &app,
+            &agent,
+            &[
+                ("situation", "single_parent"),
+                ("line1", "8 rue Pasteur"),
+                ("postal_code", "69960"),
+                ("town", "Corbas"),
+                ("head_last_name", "Gauthier"),
+                ("head_first_name", "Sophie"),
+                ("head_sex", "F"),
+                ("head_birth_date", "1988-02-14"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(find("sofie gotier", 25, 0).await, (vec![gauthier], 1));
+    assert_eq!(find("GAUTIER", 25, 0).await, (vec![gauthier], 1));
     // Birth dates as agents type them, and as ISO dates; a day that does not exist.
     assert_eq!(find("23/11/2019", 25, 0).await, (vec![martinez], 1));
     assert_eq!(find("1/6/1990", 25, 0).await, (vec![martinez], 1));

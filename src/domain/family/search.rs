@@ -141,8 +141,9 @@ struct Similar {
 }
 
 /// The words of `text` as search rows hold them, each with its similar words: those the
-/// word begins (3 letters at least) and those with trigram similarity 0.4 at least (typos),
-/// the 50 closest; `best` = the closest of them. Digits are only matched exactly.
+/// word begins (3 letters at least), those with trigram similarity 0.4 at least (typos) and
+/// those that sound the same (`search_phonetic`, migration 000011: « sofie », Sophie), the
+/// 50 closest; `best` = the closest of them. Digits are only matched exactly.
 const SIMILAR: &str = "
     SELECT t.word,
            coalesce(array_agg(c.word ORDER BY c.sim DESC, c.word) FILTER (WHERE c.word IS NOT NULL), '{}') AS similar,
@@ -154,7 +155,8 @@ const SIMILAR: &str = "
                      FROM household_search_words w
                     WHERE length(t.word) >= 3 AND t.word !~ '^[0-9]+$' AND w.word <> t.word
                       AND (w.word LIKE t.word || '%'
-                           OR (w.word % t.word AND ext.similarity(w.word, t.word) >= 0.4))
+                           OR (w.word % t.word AND ext.similarity(w.word, t.word) >= 0.4)
+                           OR search_phonetic(w.word) = search_phonetic(t.word))
                     ORDER BY sim DESC, w.word
                     LIMIT 50) x) c ON true
      GROUP BY t.word

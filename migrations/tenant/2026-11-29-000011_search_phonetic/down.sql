@@ -1,0 +1,2 @@
+DROP INDEX household_search_words_phonetic;
+DROP FUNCTION search_phonetic(text);
