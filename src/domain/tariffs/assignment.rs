@@ -355,18 +355,28 @@ pub async fn assign_at_admission(
     by: &str,
 ) -> AppResult<Option<AssignedTariff>> {
     let current = tariff_of(conn, id).await?;
-    // An agent's choice is not overridden by the rules.
-    if current.tariff_source.as_deref() == Some("agent") {
-        return Ok(None);
-    }
     let rules = rules(conn, &current.activity_code).await?;
-    if rules.is_empty() {
+    assign_by_rules(conn, settings, &rules, &current, by).await
+}
+
+/// [`assign_at_admission`] with the activity's rules already read: a mass enrolment reads
+/// them once for all its pupils.
+pub async fn assign_by_rules(
+    conn: &mut Conn,
+    settings: &CitySettings,
+    rules: &[AssignmentRule],
+    current: &EnrolmentTariff,
+    by: &str,
+) -> AppResult<Option<AssignedTariff>> {
+    // An agent's choice is not overridden by the rules.
+    if current.tariff_source.as_deref() == Some("agent") || rules.is_empty() {
         return Ok(None);
     }
+    let id = current.id;
     let child = child_situation(conn, current.child_id, current.starts).await?;
     let rank = rank_in_activity(conn, &child, current.activity_id, current.starts).await?;
     let situation = situation_of(&child, settings, rank);
-    match assign_tariff(&rules, &situation, current.starts) {
+    match assign_tariff(rules, &situation, current.starts) {
         Ok(assigned) => {
             store(
                 conn,

@@ -1,6 +1,7 @@
 //! Mass enrolment of a school selection (ACT-07).
 
 use super::*;
+use crate::domain::tariffs::assignment;
 
 /// Which children mass enrolment selects (ACT-07): a school's pupils of the school year of
 /// `starts`, narrowed to a level or a class.
@@ -52,6 +53,13 @@ pub async fn mass_enrol(
     .bind::<diesel::sql_types::Nullable<BigInt>, _>(selection.class_id)
     .load(conn)
     .await?;
+    // The tariff rules of the activity, read once for every pupil admitted (TAR-02).
+    let code: String = activities::table
+        .find(activity)
+        .select(activities::code)
+        .first(conn)
+        .await?;
+    let rules = assignment::rules(conn, &code).await?;
     let mut report = MassReport {
         selected: pupils.len(),
         ..Default::default()
@@ -79,7 +87,10 @@ pub async fn mass_enrol(
             .returning(enrolments::id)
             .get_result(conn)
             .await?;
-        crate::domain::tariffs::assignment::assign_at_admission(conn, settings, id, by).await?;
+        if !rules.is_empty() {
+            let current = assignment::tariff_of(conn, id).await?;
+            assignment::assign_by_rules(conn, settings, &rules, &current, by).await?;
+        }
         report.admitted += 1;
     }
     Ok(report)
